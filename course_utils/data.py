@@ -1,0 +1,431 @@
+"""Corpora, vocabularies, language-model batching and word-vector benchmarks.
+
+Everything here works offline: the default data are files that the pinned `gensim` package
+ships in its test data (the Lee news corpus, WordSim353, SimLex-999, the Google analogy
+questions and a small sentence-polarity set). Every random step takes a seed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+__all__ = [
+    "Corpus",
+    "Vocab",
+    "SPECIAL_TOKENS",
+    "CORPORA",
+    "load_corpus",
+    "tokenize_words",
+    "lm_batches_contiguous",
+    "lm_batches_random",
+    "window_examples",
+    "load_word_similarity",
+    "load_analogies",
+    "load_polarity",
+    "gensim_data_path",
+]
+
+PAD, BOS, EOS, UNK = "<pad>", "<bos>", "<eos>", "<unk>"
+SPECIAL_TOKENS = (PAD, BOS, EOS, UNK)
+
+
+def gensim_data_path(filename: str) -> Path:
+    """Path of a file in gensim's shipped test data (no network involved)."""
+    from gensim.test.utils import datapath
+
+    path = Path(datapath(filename))
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"gensim's test data has no file {filename!r} (looked in {path.parent}); "
+            "reinstall gensim (`pip install --force-reinstall gensim`)"
+        )
+    return path
+
+
+# --------------------------------------------------------------------------------------
+# Corpora
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Corpus:
+    """A text corpus split into training and validation documents.
+
+    `train` and `valid` are the documents joined by newlines, ready for a character-level
+    model; `train_docs` and `valid_docs` keep the documents apart. `source` says where the
+    text came from.
+    """
+
+    name: str
+    train_docs: tuple[str, ...]
+    valid_docs: tuple[str, ...]
+    source: str
+
+    @property
+    def train(self) -> str:
+        return "\n".join(self.train_docs)
+
+    @property
+    def valid(self) -> str:
+        return "\n".join(self.valid_docs)
+
+    def __repr__(self) -> str:
+        return (
+            f"Corpus({self.name!r}: {len(self.train_docs)} train docs / {len(self.train):,} chars, "
+            f"{len(self.valid_docs)} valid docs / {len(self.valid):,} chars; from {self.source})"
+        )
+
+
+def _read_documents(path: Path) -> list[str]:
+    """One document per non-empty line, exact duplicates dropped (first occurrence kept)."""
+    text = path.read_text(encoding="utf8")
+    docs = (line.strip() for line in text.splitlines() if line.strip())
+    return list(dict.fromkeys(docs))
+
+
+# name -> (gensim file, description)
+CORPORA = {
+    "lee": ("lee_background.cor", "Lee news corpus (293 distinct Australian news articles)"),
+}
+
+
+def load_corpus(name: str = "lee", valid_fraction: float = 0.1) -> Corpus:
+    """Load a shipped corpus with a deterministic train/validation split.
+
+    The split is by document: the last `valid_fraction` of the documents (in file order)
+    are held out, so the same call always gives the same split, and no document is cut
+    in half. Exact duplicate documents are dropped first (the Lee file repeats 7 of its
+    300 articles), so no held-out text is also training text.
+
+    >>> corpus = load_corpus("lee")
+    >>> len(corpus.train_docs), len(corpus.valid_docs)
+    (264, 29)
+    """
+    if name not in CORPORA:
+        known = ", ".join(repr(k) for k in sorted(CORPORA))
+        raise ValueError(f"load_corpus: unknown corpus name={name!r}; known corpora: {known}")
+    if not 0.0 < valid_fraction < 1.0:
+        raise ValueError(
+            f"load_corpus: valid_fraction must be between 0 and 1 (exclusive), got {valid_fraction}"
+        )
+    filename, description = CORPORA[name]
+    path = gensim_data_path(filename)
+    docs = _read_documents(path)
+    n_valid = max(1, round(len(docs) * valid_fraction))
+    return Corpus(
+        name=name,
+        train_docs=tuple(docs[:-n_valid]),
+        valid_docs=tuple(docs[-n_valid:]),
+        source=f"{description}, shipped with gensim: {path.name}",
+    )
+
+
+_WORD_RE = re.compile(r"[a-z0-9]+(?:['.\-][a-z0-9]+)*|[^\sa-z0-9]", re.IGNORECASE)
+
+
+def tokenize_words(text: str, lowercase: bool = True) -> list[str]:
+    """Split text into words and punctuation marks.
+
+    >>> tokenize_words("The bank is on the river, isn't it?")
+    ['the', 'bank', 'is', 'on', 'the', 'river', ',', "isn't", 'it', '?']
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"tokenize_words: text must be a str, got {type(text).__name__}")
+    return _WORD_RE.findall(text.lower() if lowercase else text)
+
+
+# --------------------------------------------------------------------------------------
+# Vocabulary
+# --------------------------------------------------------------------------------------
+
+
+@dataclass
+class Vocab:
+    """Maps tokens to integer ids and back, with `<pad>`, `<bos>`, `<eos>`, `<unk>`.
+
+    `level="char"` treats a string as a sequence of characters; `level="word"` expects a
+    list of tokens (or a string, which is split on whitespace). Ids: the four special
+    tokens first (`<pad>` is 0), then tokens by decreasing frequency, ties broken
+    alphabetically, so the same text always gives the same ids. Tokens seen fewer than
+    `min_freq` times map to `<unk>`.
+
+    >>> vocab = Vocab.build("hello world", level="char")
+    >>> vocab.decode(vocab.encode("hello"))
+    'hello'
+    """
+
+    tokens: list[str]
+    level: str = "char"
+    counts: dict[str, int] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.level not in ("char", "word"):
+            raise ValueError(f"Vocab: level must be 'char' or 'word', got {self.level!r}")
+        if list(self.tokens[: len(SPECIAL_TOKENS)]) != list(SPECIAL_TOKENS):
+            raise ValueError(
+                f"Vocab: tokens must start with the special tokens {list(SPECIAL_TOKENS)}, "
+                f"got {list(self.tokens[:4])}"
+            )
+        if len(set(self.tokens)) != len(self.tokens):
+            dupes = sorted(t for t, c in Counter(self.tokens).items() if c > 1)
+            raise ValueError(f"Vocab: tokens must be unique, these repeat: {dupes[:10]}")
+        self._index = {tok: i for i, tok in enumerate(self.tokens)}
+
+    @classmethod
+    def build(
+        cls,
+        data: str | Iterable[str],
+        level: str = "char",
+        min_freq: int = 1,
+        max_size: int | None = None,
+    ) -> Vocab:
+        """Build a vocabulary from a text (char level) or a token sequence (word level)."""
+        if level not in ("char", "word"):
+            raise ValueError(f"Vocab.build: level must be 'char' or 'word', got {level!r}")
+        if not isinstance(min_freq, int) or min_freq < 1:
+            raise ValueError(f"Vocab.build: min_freq must be an integer >= 1, got {min_freq!r}")
+        if max_size is not None and (not isinstance(max_size, int) or max_size < 1):
+            raise ValueError(f"Vocab.build: max_size must be None or >= 1, got {max_size!r}")
+        counts = Counter(cls._split(data, level))
+        for special in SPECIAL_TOKENS:
+            counts.pop(special, None)
+        kept = sorted((t for t, c in counts.items() if c >= min_freq), key=lambda t: (-counts[t], t))
+        if max_size is not None:
+            kept = kept[:max_size]
+        return cls(list(SPECIAL_TOKENS) + kept, level=level, counts=dict(counts))
+
+    @staticmethod
+    def _split(data: str | Iterable[str], level: str) -> list[str]:
+        if level == "char":
+            if not isinstance(data, str):
+                raise TypeError(
+                    f"Vocab(level='char') expects a str of text, got {type(data).__name__}"
+                )
+            return list(data)
+        if isinstance(data, str):
+            return data.split()
+        return list(data)
+
+    # special ids -------------------------------------------------------------------
+    @property
+    def pad_id(self) -> int:
+        return self._index[PAD]
+
+    @property
+    def bos_id(self) -> int:
+        return self._index[BOS]
+
+    @property
+    def eos_id(self) -> int:
+        return self._index[EOS]
+
+    @property
+    def unk_id(self) -> int:
+        return self._index[UNK]
+
+    def __len__(self) -> int:
+        return len(self.tokens)
+
+    def __contains__(self, token: str) -> bool:
+        return token in self._index
+
+    def token_to_id(self, token: str) -> int:
+        return self._index.get(token, self.unk_id)
+
+    def id_to_token(self, idx: int) -> str:
+        self._check_id(idx)
+        return self.tokens[int(idx)]
+
+    def _check_id(self, idx: int) -> None:
+        if not (0 <= int(idx) < len(self.tokens)):
+            raise ValueError(
+                f"Vocab.decode: id {int(idx)} is outside the vocabulary "
+                f"(size {len(self.tokens)}, valid ids 0..{len(self.tokens) - 1})"
+            )
+
+    def encode(self, data: str | Sequence[str], add_bos: bool = False,
+               add_eos: bool = False) -> list[int]:
+        """Token ids for a text (char level) or a token list (word level)."""
+        ids = [self.token_to_id(t) for t in self._split(data, self.level)]
+        if add_bos:
+            ids.insert(0, self.bos_id)
+        if add_eos:
+            ids.append(self.eos_id)
+        return ids
+
+    def decode(self, ids: Iterable[int], skip_special: bool = False) -> str:
+        """Text for a sequence of ids: characters joined directly, words with spaces."""
+        out = []
+        for idx in ids:
+            self._check_id(idx)
+            token = self.tokens[int(idx)]
+            if skip_special and token in SPECIAL_TOKENS:
+                continue
+            out.append(token)
+        return ("" if self.level == "char" else " ").join(out)
+
+
+# --------------------------------------------------------------------------------------
+# Batching for language models
+# --------------------------------------------------------------------------------------
+
+
+def _as_id_array(ids: Sequence[int] | np.ndarray, name: str = "ids") -> np.ndarray:
+    array = np.asarray(ids)
+    if array.ndim != 1:
+        raise ValueError(f"{name} must be a 1-D sequence of token ids, got shape {array.shape}")
+    if array.size and not np.issubdtype(array.dtype, np.integer):
+        raise ValueError(f"{name} must hold integer token ids, got dtype {array.dtype}")
+    return array.astype(np.int64, copy=False)
+
+
+def _check_positive_int(value: int, name: str, fn: str) -> None:
+    if not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{fn}: {name} must be a positive integer, got {value!r}")
+
+
+def lm_batches_contiguous(
+    ids: Sequence[int] | np.ndarray, batch_size: int, seq_len: int
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Stateful batches for truncated BPTT: row b of batch k+1 continues row b of batch k.
+
+    The id sequence is cut into `batch_size` equal streams laid side by side; each batch
+    is the next `seq_len` columns. Yields `(inputs, targets)` of shape (batch_size, seq_len)
+    where `targets` is `inputs` shifted one step to the left, so a model may carry its
+    hidden state from one batch to the next.
+    """
+    fn = "lm_batches_contiguous"
+    _check_positive_int(batch_size, "batch_size", fn)
+    _check_positive_int(seq_len, "seq_len", fn)
+    data = _as_id_array(ids)
+    stream_len = (len(data) - 1) // batch_size
+    if stream_len < seq_len:
+        raise ValueError(
+            f"{fn}: seq_len={seq_len} is longer than each of the {batch_size} streams "
+            f"({stream_len} tokens: {len(data)} tokens in the corpus, batch_size={batch_size}); "
+            f"use a shorter seq_len or a smaller batch_size"
+        )
+    inputs = data[: batch_size * stream_len].reshape(batch_size, stream_len)
+    targets = data[1 : batch_size * stream_len + 1].reshape(batch_size, stream_len)
+    for start in range(0, stream_len - seq_len + 1, seq_len):
+        yield inputs[:, start : start + seq_len], targets[:, start : start + seq_len]
+
+
+def lm_batches_random(
+    ids: Sequence[int] | np.ndarray, batch_size: int, seq_len: int, num_batches: int,
+    seed: int = 0,
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """`num_batches` batches of windows that start at random offsets (seeded).
+
+    Each row is an independent window, so no hidden state should be carried between
+    batches. Yields `(inputs, targets)` of shape (batch_size, seq_len).
+    """
+    fn = "lm_batches_random"
+    _check_positive_int(batch_size, "batch_size", fn)
+    _check_positive_int(seq_len, "seq_len", fn)
+    _check_positive_int(num_batches, "num_batches", fn)
+    data = _as_id_array(ids)
+    if len(data) < seq_len + 1:
+        raise ValueError(
+            f"{fn}: seq_len={seq_len} needs at least {seq_len + 1} tokens, "
+            f"but the corpus has {len(data)}"
+        )
+    rng = np.random.default_rng(seed)
+    offsets_in_window = np.arange(seq_len)
+    for _ in range(num_batches):
+        starts = rng.integers(0, len(data) - seq_len, size=batch_size)
+        positions = starts[:, None] + offsets_in_window[None, :]
+        yield data[positions], data[positions + 1]
+
+
+def window_examples(ids: Sequence[int] | np.ndarray, n: int,
+                    pad_id: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Fixed-window examples for a window LM: the previous `n` tokens -> the next token.
+
+    Returns `contexts` of shape (num_examples, n) and `targets` of shape (num_examples,).
+    With `pad_id`, the first tokens also get examples, their missing context filled with
+    `pad_id` (e.g. `vocab.bos_id`); without it, examples start at position n.
+    """
+    fn = "window_examples"
+    _check_positive_int(n, "n", fn)
+    data = _as_id_array(ids)
+    if pad_id is not None:
+        data = np.concatenate([np.full(n, pad_id, dtype=np.int64), data])
+    if len(data) <= n:
+        raise ValueError(
+            f"{fn}: a window of n={n} needs more than {n} tokens, but got {len(data)}"
+        )
+    num_examples = len(data) - n
+    positions = np.arange(num_examples)[:, None] + np.arange(n)[None, :]
+    return data[positions], data[n:]
+
+
+# --------------------------------------------------------------------------------------
+# Word-vector benchmarks and the polarity set (all shipped with gensim)
+# --------------------------------------------------------------------------------------
+
+SIMILARITY_FILES = {"wordsim353": "wordsim353.tsv", "simlex999": "simlex999.txt"}
+
+
+def load_word_similarity(name: str = "wordsim353") -> list[tuple[str, str, float]]:
+    """Word pairs with their mean human similarity score, e.g. ('tiger', 'cat', 7.35).
+
+    WordSim353 scores run from 0 to 10 (relatedness); SimLex-999 from 0 to 10 (similarity
+    proper, so 'coffee'-'cup' scores low). Words are lower-cased.
+    """
+    if name not in SIMILARITY_FILES:
+        known = ", ".join(repr(k) for k in SIMILARITY_FILES)
+        raise ValueError(f"load_word_similarity: unknown name={name!r}; known: {known}")
+    pairs = []
+    for line in gensim_data_path(SIMILARITY_FILES[name]).read_text(encoding="utf8").splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        first, second, score = line.split("\t")[:3]
+        pairs.append((first.lower(), second.lower(), float(score)))
+    return pairs
+
+
+def load_analogies(lowercase: bool = True) -> dict[str, list[tuple[str, str, str, str]]]:
+    """The Google analogy questions a : b :: c : d, grouped by category (in file order).
+
+    >>> analogies = load_analogies()
+    >>> analogies["capital-common-countries"][0]
+    ('athens', 'greece', 'baghdad', 'iraq')
+    """
+    groups: dict[str, list[tuple[str, str, str, str]]] = {}
+    category = None
+    path = gensim_data_path("questions-words.txt")
+    for line in path.read_text(encoding="utf8").splitlines():
+        if line.startswith(":"):
+            category = line[1:].strip()
+            groups[category] = []
+            continue
+        words = line.split()
+        if len(words) != 4 or category is None:
+            continue
+        if lowercase:
+            words = [w.lower() for w in words]
+        groups[category].append(tuple(words))
+    return groups
+
+
+def load_polarity() -> tuple[list[str], np.ndarray]:
+    """Movie-review sentences with labels (1 = positive, 0 = negative), in file order."""
+    sentences, labels = [], []
+    path = gensim_data_path("pang_lee_polarity.cor")
+    # The file is Windows-1252 (its dashes are byte 0x97), not UTF-8.
+    for line in path.read_text(encoding="cp1252").splitlines():
+        if not line.strip():
+            continue
+        label, _, sentence = line.partition(" ")
+        if label not in ("__label__pos", "__label__neg"):
+            raise ValueError(f"load_polarity: unexpected label {label!r} in {path.name}")
+        sentences.append(sentence.strip())
+        labels.append(1 if label == "__label__pos" else 0)
+    return sentences, np.array(labels, dtype=np.int64)

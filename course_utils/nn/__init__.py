@@ -1,0 +1,33 @@
+"""NumPy reference blocks, one module per lesson. Only NumPy is imported here.
+
+Every layer is a pair: `x_forward(...) -> (out, cache)` and `x_backward(dout, cache) -> grads`;
+the cache is the only thing that travels between them.
+"""
+
+from course_utils.nn.activations import (
+    ACTIVATIONS,
+    relu,
+    relu_prime,
+    sigmoid,
+    sigmoid_prime,
+    tanh,
+    tanh_prime,
+)
+from course_utils.nn.layers import (
+    cross_entropy_backward,
+    cross_entropy_forward,
+    embedding_backward,
+    embedding_forward,
+    linear_backward,
+    linear_forward,
+    log_softmax,
+    softmax,
+)
+
+__all__ = [
+    "ACTIVATIONS",
+    "sigmoid", "sigmoid_prime", "tanh", "tanh_prime", "relu", "relu_prime",
+    "linear_forward", "linear_backward", "softmax", "log_softmax",
+    "cross_entropy_forward", "cross_entropy_backward",
+    "embedding_forward", "embedding_backward",
+]

@@ -1,0 +1,58 @@
+"""Activation functions a = g(z) and their derivatives g'(z), element-wise (lesson 01)."""
+
+import numpy as np
+
+__all__ = ["sigmoid", "sigmoid_prime", "tanh", "tanh_prime", "relu", "relu_prime",
+           "identity", "identity_prime", "ACTIVATIONS"]
+
+
+def sigmoid(z):
+    """σ(z) = 1 / (1 + e^{-z}), computed without overflow for large |z|."""
+    z = np.asarray(z)
+    if not np.issubdtype(z.dtype, np.floating):
+        z = z.astype(np.float64)
+    # For z < 0 use e^z / (1 + e^z): e^{-z} would overflow.
+    e = np.exp(-np.abs(z))
+    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))[()]  # [()]: a scalar stays a scalar
+
+
+def sigmoid_prime(z):
+    """σ'(z) = σ(z) (1 − σ(z)); at most 0.25, at z = 0."""
+    s = sigmoid(z)
+    return s * (1.0 - s)
+
+
+def tanh(z):
+    return np.tanh(z)
+
+
+def tanh_prime(z):
+    """tanh'(z) = 1 − tanh(z)²; at most 1, at z = 0."""
+    t = np.tanh(z)
+    return 1.0 - t * t
+
+
+def relu(z):
+    return np.maximum(z, 0.0)
+
+
+def relu_prime(z):
+    """1 where z > 0, else 0 (the subgradient at 0 is taken as 0, as torch does)."""
+    return (np.asarray(z) > 0).astype(np.result_type(z, np.float32))
+
+
+def identity(z):
+    return np.asarray(z)
+
+
+def identity_prime(z):
+    return np.ones_like(np.asarray(z, dtype=np.result_type(z, np.float32)))
+
+
+# name -> (g, g')
+ACTIVATIONS = {
+    "sigmoid": (sigmoid, sigmoid_prime),
+    "tanh": (tanh, tanh_prime),
+    "relu": (relu, relu_prime),
+    "identity": (identity, identity_prime),
+}
