@@ -1,6 +1,6 @@
 """Execute every lesson and every assignment source notebook with nbval.
 
-    python tools/run_notebooks.py [extra pytest args]
+    python tools/run_notebooks.py [notebook or folder ...] [extra pytest args]
 
 Cells run top to bottom on a fresh kernel of this environment; outputs are compared only
 where a cell says `# NBVAL_CHECK_OUTPUT` (nbval's lax mode), after the substitutions in
@@ -17,8 +17,11 @@ FOLDERS = ["notebooks", "assignments/source"]
 
 
 def main(argv: list[str]) -> int:
-    targets = [f for f in FOLDERS if (ROOT / f).is_dir()]
-    notebooks = [p for f in targets for p in sorted((ROOT / f).rglob("*.ipynb"))
+    paths = [a for a in argv if not a.startswith("-") and Path(a).exists()]
+    argv = [a for a in argv if a not in paths]
+    targets = paths or [f for f in FOLDERS if (ROOT / f).is_dir()]
+    notebooks = [p for f in targets
+                 for p in ([Path(f)] if f.endswith(".ipynb") else sorted((ROOT / f).rglob("*.ipynb")))
                  if ".ipynb_checkpoints" not in p.parts]
     print(f"Executing {len(notebooks)} notebook(s) in {', '.join(targets)}")
     command = [
