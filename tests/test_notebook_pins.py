@@ -1,0 +1,63 @@
+"""The pinned-output mechanism: a `# NBVAL_CHECK_OUTPUT` cell passes only with the right pin."""
+
+import json
+import os
+import subprocess
+import sys
+
+import nbformat
+import pytest
+
+from conftest import ROOT
+
+
+def make_notebook(path, value):
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = [
+        nbformat.v4.new_code_cell("x = 0.5 + 0.37"),
+        nbformat.v4.new_code_cell(f"# NBVAL_CHECK_OUTPUT\nprint(f'z = {{x + {value}:.2f}}')"),
+    ]
+    nbformat.write(nb, path)
+    return nb
+
+
+def run(args, pins_dir, cwd):
+    env = dict(os.environ, COURSE_PINS_DIR=str(pins_dir),
+               PYTHONPATH=os.pathsep.join([str(ROOT / "tools"), os.environ.get("PYTHONPATH", "")]))
+    return subprocess.run([sys.executable, *args], cwd=cwd, env=env, capture_output=True,
+                          text=True, timeout=300)
+
+
+@pytest.mark.slow
+def test_pinned_outputs_are_recorded_and_enforced(tmp_path):
+    notebook = tmp_path / "demo.ipynb"
+    pins = tmp_path / "pins"
+    make_notebook(notebook, 0)
+    before = notebook.read_text()
+
+    nbval = ["-m", "pytest", "-p", "nbval_pins", "--nbval-lax", "--nbval-current-env",
+             "-p", "no:cacheprovider", "-o", "testpaths=", str(notebook)]
+
+    missing = run(nbval, pins, tmp_path)
+    assert missing.returncode == 1, missing.stdout
+    assert "no pinned output recorded" in missing.stdout
+
+    recorded = run([str(ROOT / "tools" / "pin_outputs.py"), str(notebook)], pins, tmp_path)
+    assert recorded.returncode == 0, recorded.stderr
+    assert notebook.read_text() == before  # the notebook stays without outputs
+    (pin_file,) = pins.glob("*.json")
+    stored = json.loads(pin_file.read_text())
+    (cell,) = stored["cells"].values()
+    assert cell["outputs"][0]["text"] == "z = 0.87\n"
+
+    passing = run(nbval, pins, tmp_path)
+    assert passing.returncode == 0, passing.stdout
+
+    make_notebook(notebook, 0.01)  # the code changes its answer, the pin does not
+    nb = nbformat.read(notebook, as_version=4)
+    nb.cells[1]["id"] = next(iter(stored["cells"]))  # same cell, edited
+    nbformat.write(nb, notebook)
+    failing = run(nbval, pins, tmp_path)
+    assert failing.returncode == 1
+    assert "z = 0.88" in failing.stdout and "z = 0.87" in failing.stdout
