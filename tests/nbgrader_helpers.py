@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import nbformat
+
 from conftest import ROOT
 
 NBGRADER = [sys.executable, "-m", "nbgrader"]

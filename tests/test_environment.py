@@ -5,10 +5,11 @@ import re
 
 import pytest
 import yaml
-from conftest import ROOT
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import Version
+
+from conftest import ROOT
 
 # conda-forge package name -> PyPI name, where they differ
 CONDA_TO_PYPI = {"pytorch-cpu": "torch", "pytorch": "torch"}

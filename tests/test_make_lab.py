@@ -9,6 +9,7 @@ import time
 import urllib.request
 
 import pytest
+
 from conftest import ROOT, free_port
 
 

@@ -5,6 +5,7 @@ import runpy
 
 import nbformat
 import pytest
+
 from conftest import ROOT
 from nbgrader_helpers import copy_course, new_cell, run_nbgrader
 
