@@ -1,0 +1,128 @@
+"""What a student or TA needs to debug a setup, in one printout.
+
+    python -m course_utils.doctor          (in a notebook: !python -m course_utils.doctor)
+
+Python and platform; the versions of the packages the course uses; whether the widget
+front-end pieces are installed (and whether this looks like Colab, which has its own widget
+manager); whether torch sees a GPU; where the data comes from (gensim's shipped files, the
+download cache). It never touches the network and never fails: a problem is a line saying so.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import platform
+import sys
+from pathlib import Path
+
+PACKAGES = ["course_utils", "numpy", "scipy", "matplotlib", "ipywidgets", "torch", "gensim",
+            "tqdm", "ipykernel", "jupyterlab", "notebook", "jupyterlab_widgets",
+            "widgetsnbextension", "nbgrader"]
+# Needed to run the lessons (the rest are front ends and grading tools).
+REQUIRED = {"course_utils", "numpy", "scipy", "matplotlib", "ipywidgets", "torch", "gensim", "tqdm"}
+
+
+def package_versions() -> dict[str, str | None]:
+    versions = {}
+    for name in PACKAGES:
+        try:
+            module = importlib.import_module(name)
+            versions[name] = getattr(module, "__version__", "installed")
+        except Exception:  # any import failure is what the doctor reports
+            versions[name] = None
+    return versions
+
+
+def in_kernel() -> bool:
+    """True inside a Jupyter kernel (checked before the doctor imports anything itself)."""
+    shell = sys.modules.get("IPython") and sys.modules["IPython"].get_ipython()
+    return type(shell).__name__ == "ZMQInteractiveShell"
+
+
+def front_end(versions: dict[str, str | None], kernel: bool = False) -> str:
+    if "google.colab" in sys.modules:
+        return "Google Colab (widgets use Colab's own manager: core ipywidgets render)"
+    if os.environ.get("BINDER_LAUNCH_HOST") or os.environ.get("BINDER_REQUEST"):
+        where = "Binder"
+    elif kernel:
+        where = "a Jupyter kernel"
+    else:
+        where = "a plain Python process"
+    lab_widgets = versions.get("jupyterlab_widgets")
+    if lab_widgets:
+        return f"{where}; JupyterLab/Notebook 7 widget support installed (jupyterlab_widgets {lab_widgets})"
+    return (f"{where}; jupyterlab_widgets is NOT installed here: in JupyterLab or Notebook 7 the "
+            "dashboards would show as text. Install it into the environment that runs JupyterLab.")
+
+
+def gpu_status() -> str:
+    try:
+        import torch
+    except Exception as error:
+        return f"torch cannot be imported ({error})"
+    if torch.cuda.is_available():
+        return f"CUDA available: {torch.cuda.get_device_name(0)} (lessons use it for torch training)"
+    return "no GPU visible to torch: lessons run on the CPU (they are sized for it)"
+
+
+def data_sources() -> list[str]:
+    lines = []
+    try:
+        from course_utils.data import gensim_data_path
+
+        path = gensim_data_path("lee_background.cor")
+        lines.append(f"shipped data: gensim test data in {path.parent} (Lee corpus, WordSim353, "
+                     "SimLex-999, analogies, polarity) - used offline by default")
+    except Exception as error:
+        lines.append(f"shipped data MISSING: {error}")
+    cache = Path(os.environ.get("COURSE_UTILS_CACHE", Path.home() / ".cache" / "course_utils"))
+    if cache.is_dir():
+        files = sorted(p for p in cache.iterdir() if p.is_file())
+        size = sum(p.stat().st_size for p in files) / 1e6
+        lines.append(f"download cache: {cache} ({len(files)} file(s), {size:.1f} MB)")
+    else:
+        lines.append(f"download cache: {cache} (empty: nothing downloaded yet)")
+    return lines
+
+
+def report() -> dict:
+    kernel = in_kernel()
+    versions = package_versions()
+    missing = sorted(name for name in REQUIRED if versions.get(name) is None)
+    return {
+        "python": f"{platform.python_version()} ({sys.executable})",
+        "platform": platform.platform(),
+        "versions": versions,
+        "front_end": front_end(versions, kernel),
+        "gpu": gpu_status(),
+        "data": data_sources(),
+        "missing_required": missing,
+    }
+
+
+def format_report(info: dict) -> str:
+    lines = ["course_utils doctor", "===================",
+             f"Python:    {info['python']}", f"Platform:  {info['platform']}", "", "Packages:"]
+    for name, version in info["versions"].items():
+        marker = "  (required for the lessons)" if name in REQUIRED and version is None else ""
+        lines.append(f"  {name:20s} {version or 'not installed'}{marker}")
+    lines += ["", f"Front end: {info['front_end']}", f"GPU:       {info['gpu']}", "", "Data:"]
+    lines += [f"  {line}" for line in info["data"]]
+    lines.append("")
+    if info["missing_required"]:
+        lines.append("PROBLEM: missing " + ", ".join(info["missing_required"])
+                     + ". On a laptop run `make lab` again; on Colab re-run the setup cell.")
+    else:
+        lines.append("Everything the lessons need is installed.")
+    return "\n".join(lines)
+
+
+def main() -> int:
+    info = report()
+    print(format_report(info))
+    return 1 if info["missing_required"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

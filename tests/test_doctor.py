@@ -1,0 +1,33 @@
+import subprocess
+import sys
+
+from course_utils import doctor
+
+
+def test_report_names_versions_gpu_and_data():
+    info = doctor.report()
+    assert info["versions"]["numpy"] and info["versions"]["torch"]
+    assert info["missing_required"] == []
+    assert "GPU" in doctor.format_report(info)
+    assert any("shipped data: gensim test data" in line for line in info["data"])
+    assert "torch" in info["gpu"] or "CUDA" in info["gpu"] or "GPU" in info["gpu"]
+
+
+def test_missing_required_package_is_a_problem_line(monkeypatch):
+    real = doctor.package_versions
+
+    def without_torch():
+        return dict(real(), torch=None)
+
+    monkeypatch.setattr(doctor, "package_versions", without_torch)
+    text = doctor.format_report(doctor.report())
+    assert "PROBLEM: missing torch" in text
+    assert "torch                not installed  (required for the lessons)" in text
+
+
+def test_cli_runs_without_network():
+    result = subprocess.run([sys.executable, "-m", "course_utils.doctor"], capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("course_utils doctor")
+    assert "Everything the lessons need is installed." in result.stdout
