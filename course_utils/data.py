@@ -429,3 +429,56 @@ def load_polarity() -> tuple[list[str], np.ndarray]:
         sentences.append(sentence.strip())
         labels.append(1 if label == "__label__pos" else 0)
     return sentences, np.array(labels, dtype=np.int64)
+
+
+# ---- 2-D toy classification problems (lessons 01-02) -------------------------------------
+
+TOY_2D = ("gauss", "xor", "circles", "spirals")
+
+
+def make_toy_2d(name: str = "xor", n: int = 200, noise: float = 0.05,
+                seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """A seeded 2-D, two-class toy problem (TensorFlow Playground's four datasets).
+
+    - "gauss": two Gaussian blobs, linearly separable (a perceptron can do it);
+    - "xor": class = [x1·x2 > 0], one quadrant pair against the other;
+    - "circles": a disk (class 1) inside a ring (class 0);
+    - "spirals": two interleaved spiral arms, one turn and a half each.
+
+    Points lie roughly in [-1, 1]²; `noise` is the standard deviation of Gaussian jitter
+    added to every point. Returns X: (n, 2) float64 and y: (n,) int64 labels in {0, 1},
+    n // 2 of class 0 and the rest of class 1, in shuffled order.
+    """
+    if name not in TOY_2D:
+        raise ValueError(f"make_toy_2d: unknown name={name!r}; expected one of {TOY_2D}")
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 2:
+        raise ValueError(f"make_toy_2d: n must be an int >= 2 (one point per class), got {n!r}")
+    if not np.isfinite(noise) or noise < 0:
+        raise ValueError(f"make_toy_2d: noise must be a finite number >= 0, got {noise!r}")
+    rng = np.random.default_rng(seed)
+    counts = (n // 2, n - n // 2)
+    y = np.repeat(np.array([0, 1], dtype=np.int64), counts)
+    if name == "gauss":
+        centres = np.array([[-0.5, -0.5], [0.5, 0.5]])
+        X = centres[y] + 0.25 * rng.standard_normal((n, 2))
+    elif name == "xor":
+        # A sign pattern per class, magnitudes kept away from the axes (a margin of 0.1).
+        signs = np.where(rng.random(n) < 0.5, 1.0, -1.0)
+        second = np.where(y == 1, signs, -signs)  # class 1: same signs (x1·x2 > 0)
+        magnitudes = rng.uniform(0.1, 1.0, (n, 2))
+        X = magnitudes * np.stack([signs, second], axis=1)
+    elif name == "circles":
+        radius = np.where(y == 1, rng.uniform(0.0, 0.45, n), rng.uniform(0.7, 1.0, n))
+        angle = rng.uniform(0.0, 2 * np.pi, n)
+        X = radius[:, None] * np.stack([np.cos(angle), np.sin(angle)], axis=1)
+    else:  # spirals
+        t = rng.uniform(0.0, 1.0, n)
+        radius = 0.1 + 0.9 * t
+        angle = 3 * np.pi * t + np.pi * y  # the second arm is the first turned by 180°
+        X = radius[:, None] * np.stack([np.cos(angle), np.sin(angle)], axis=1)
+    X = X + noise * rng.standard_normal((n, 2))
+    order = rng.permutation(n)
+    return X[order].astype(np.float64), y[order]
+
+
+__all__ += ["TOY_2D", "make_toy_2d"]

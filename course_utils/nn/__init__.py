@@ -6,12 +6,23 @@ the cache is the only thing that travels between them.
 
 from course_utils.nn.activations import (
     ACTIVATIONS,
+    activation_backward,
+    activation_forward,
     relu,
     relu_prime,
     sigmoid,
     sigmoid_prime,
     tanh,
     tanh_prime,
+)
+from course_utils.nn.ffn import (
+    ffn_backward,
+    ffn_forward,
+    ffn_init,
+    ffn_loss,
+    ffn_predict,
+    ffn_probabilities,
+    sgd_step,
 )
 from course_utils.nn.layers import (
     cross_entropy_backward,
@@ -30,4 +41,6 @@ __all__ = [
     "linear_forward", "linear_backward", "softmax", "log_softmax",
     "cross_entropy_forward", "cross_entropy_backward",
     "embedding_forward", "embedding_backward",
+    "activation_forward", "activation_backward",
+    "ffn_init", "ffn_forward", "ffn_backward", "ffn_loss", "ffn_probabilities", "ffn_predict", "sgd_step",
 ]

@@ -3,7 +3,8 @@
 import numpy as np
 
 __all__ = ["sigmoid", "sigmoid_prime", "tanh", "tanh_prime", "relu", "relu_prime",
-           "identity", "identity_prime", "ACTIVATIONS"]
+           "identity", "identity_prime", "ACTIVATIONS",
+           "activation_forward", "activation_backward"]
 
 
 def sigmoid(z):
@@ -56,3 +57,22 @@ ACTIVATIONS = {
     "relu": (relu, relu_prime),
     "identity": (identity, identity_prime),
 }
+
+
+def activation_forward(a, activation="sigmoid"):
+    """h = g(a) element-wise, with g named by `activation` (a key of ACTIVATIONS)."""
+    if activation not in ACTIVATIONS:
+        raise ValueError(
+            f"activation_forward: unknown activation={activation!r}; expected one of {sorted(ACTIVATIONS)}"
+        )
+    g, _ = ACTIVATIONS[activation]
+    return g(a), (a, activation)
+
+
+def activation_backward(dh, cache):
+    """dL/da = dL/dh ⊙ g'(a): the local derivative of an element-wise function is diagonal."""
+    a, activation = cache
+    if np.shape(dh) != np.shape(a):
+        raise ValueError(f"activation_backward: dh has shape {np.shape(dh)} but a has shape {np.shape(a)}")
+    _, g_prime = ACTIVATIONS[activation]
+    return dh * g_prime(a)
