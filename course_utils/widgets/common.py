@@ -42,7 +42,9 @@ class PlotImage:
         axes = self.fig.subplots(nrows, ncols, squeeze=False, **subplot_kw)
         self.axes = list(axes.ravel())
         self.dpi = dpi
-        self.image = widgets.Image(format="png")
+        # Shown at its natural size (not stretched to the output's width, which blurs it).
+        self.image = widgets.Image(format="png", layout=widgets.Layout(
+            width=f"{int(figsize[0] * dpi)}px", max_width="100%", height="auto"))
         self.image.add_class("cu-plot")
 
     @property
