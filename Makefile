@@ -11,7 +11,9 @@ PYTEST_ARGS ?=
 # Recipes see the venv's commands (jupyter, nbgrader, alembic) first.
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 
-.PHONY: lab test lint unit notebooks lock clean-venv help
+COMPAT_VENV ?= .venv-compat
+
+.PHONY: lab test test-compat lint unit notebooks lock clean-venv help
 
 help:
 	@echo "make lab    install the course (first time: about 1-2 minutes) and start JupyterLab"
@@ -40,9 +42,16 @@ unit:
 notebooks:
 	$(PY) tools/run_notebooks.py $(PYTEST_ARGS)
 
+# Every lesson again, in a second environment with ipywidgets 7.7 and the oldest numpy and
+# matplotlib that pyproject.toml admits (requirements-compat.txt).
+test-compat:
+	@PYTHON="$(PYTHON)" VENV="$(COMPAT_VENV)" sh tools/ensure_venv.sh compat
+	$(COMPAT_VENV)/bin/python -c "import numpy, matplotlib, ipywidgets; print('compat:', 'numpy', numpy.__version__, 'matplotlib', matplotlib.__version__, 'ipywidgets', ipywidgets.__version__)"
+	PATH="$(abspath $(COMPAT_VENV))/bin:$$PATH" $(COMPAT_VENV)/bin/python tools/run_notebooks.py notebooks $(PYTEST_ARGS)
+
 # Refresh requirements.lock from the current .venv (after changing a pin on purpose).
 lock:
 	$(PY) tools/write_lock.py
 
 clean-venv:
-	rm -rf $(VENV)
+	rm -rf $(VENV) $(COMPAT_VENV)

@@ -128,3 +128,18 @@ def test_code_avoids_syntax_newer_than_python_310():
 
     for path in sorted((ROOT / "course_utils").rglob("*.py")):
         ast.parse(path.read_text(encoding="utf8"), filename=str(path), feature_version=(3, 10))
+
+
+def test_compat_constraints_are_pyproject_lower_bounds():
+    compat = {}
+    for line in (ROOT / "requirements-compat.txt").read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            name, version = line.split("==")
+            compat[canonicalize_name(name)] = Version(version)
+    ranges = {canonicalize_name(r.name): r for r in pyproject_requirements()}
+    for name in ("numpy", "matplotlib", "ipywidgets"):
+        lower = [Version(s.version) for s in ranges[name].specifier if s.operator == ">="]
+        assert lower == [compat[name]], (
+            f"requirements-compat.txt pins {name}=={compat[name]}, pyproject's lower bound is {lower}")
+    assert compat["ipywidgets"].major == 7
+    assert compat["torch"] == read_lock()["torch"], "compat keeps the lock's (CPU) torch"

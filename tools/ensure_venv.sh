@@ -1,16 +1,20 @@
 #!/bin/sh
-# Create the course virtual environment once and keep it in step with the pins.
-#   sh tools/ensure_venv.sh lab|dev
-# A stamp file inside the venv holds a hash of pyproject.toml + requirements.lock and the
-# extra it was installed with; a second run with the same inputs does nothing (seconds).
+# Create a course virtual environment once and keep it in step with the pins.
+#   sh tools/ensure_venv.sh lab|dev|compat
+# lab/dev: `pip install -e .[EXTRA]` constrained by requirements.lock (the exact course
+# environment). compat: the package and the notebook runner constrained by
+# requirements-compat.txt (oldest admitted numpy/matplotlib, ipywidgets 7.7).
+# A stamp file inside the venv holds a hash of the inputs; a second run with the same inputs
+# does nothing (seconds).
 set -eu
 EXTRA="${1:-lab}"
 PYTHON="${PYTHON:-python3}"
 VENV="${VENV:-.venv}"
 
 case "$EXTRA" in
-  lab|dev) ;;
-  *) echo "ensure_venv.sh: EXTRA must be 'lab' or 'dev', got '$EXTRA'" >&2; exit 2 ;;
+  lab|dev) CONSTRAINTS=requirements.lock; SPEC="-e .[$EXTRA]" ;;
+  compat)  CONSTRAINTS=requirements-compat.txt; SPEC="-e . nbval pytest ipykernel nbformat nbclient" ;;
+  *) echo "ensure_venv.sh: EXTRA must be 'lab', 'dev' or 'compat', got '$EXTRA'" >&2; exit 2 ;;
 esac
 
 if ! "$PYTHON" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else 1)' 2>/dev/null; then
@@ -20,11 +24,12 @@ if ! "$PYTHON" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else 1)
 fi
 
 hash_inputs() {
-  cat pyproject.toml requirements.lock | "$PYTHON" -c 'import hashlib,sys; print(hashlib.sha256(sys.stdin.buffer.read()).hexdigest())'
+  cat pyproject.toml "$CONSTRAINTS" | "$PYTHON" -c 'import hashlib,sys; print(hashlib.sha256(sys.stdin.buffer.read()).hexdigest())'
 }
 WANT="$(hash_inputs)"
 # A dev install contains everything a lab install has, so it satisfies both.
 for have in "$EXTRA" dev; do
+  [ "$EXTRA" = compat ] && [ "$have" = dev ] && continue
   if [ -f "$VENV/.course-stamp-$have" ] && [ "$(cat "$VENV/.course-stamp-$have")" = "$WANT" ]; then
     exit 0
   fi
@@ -34,11 +39,11 @@ if [ ! -x "$VENV/bin/python" ]; then
   echo "Creating $VENV with $("$PYTHON" --version) ..."
   "$PYTHON" -m venv "$VENV"
 fi
-echo "Installing the course into $VENV ([$EXTRA], pinned by requirements.lock). The first time takes about a minute or two ..."
+echo "Installing the course into $VENV ($EXTRA, pinned by $CONSTRAINTS). The first time takes a minute or two ..."
 start=$(date +%s)
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
-"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
-  -c requirements.lock -e ".[$EXTRA]"
+# shellcheck disable=SC2086  # SPEC is a list of requirements
+"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -c "$CONSTRAINTS" $SPEC
 rm -f "$VENV"/.course-stamp-*
 echo "$WANT" > "$VENV/.course-stamp-$EXTRA"
 echo "Installed in $(( $(date +%s) - start )) s."
