@@ -366,3 +366,79 @@ def test_clip_grad_value_and_errors():
         optim.adam_step({"a": np.ones(2)}, {"a": np.ones(3)}, optim.init_adam({"a": np.ones(2)}))
     with pytest.raises(ValueError, match="lr must be a positive number"):
         optim.sgd_step({"a": np.ones(2)}, {"a": np.ones(2)}, -1)
+
+
+# ---- sampling and perplexity ---------------------------------------------------------------
+
+
+def test_temperature_sharpens_and_flattens():
+    from course_utils.nn.sampling import softmax_with_temperature
+
+    logits = np.array([2.0, 1.0, 0.0])
+    cold, warm, hot = (softmax_with_temperature(logits, t) for t in (0.5, 1.0, 3.0))
+    assert cold[0] > warm[0] > hot[0] > 1 / 3
+    np.testing.assert_allclose(warm, torch.softmax(torch.tensor(logits), 0).numpy(), rtol=1e-12)
+    np.testing.assert_array_equal(softmax_with_temperature(logits, 0), [1.0, 0.0, 0.0])
+    with pytest.raises(ValueError, match="temperature must be a number >= 0"):
+        softmax_with_temperature(logits, -1)
+
+
+def test_sample_token_frequencies_follow_the_softmax():
+    from course_utils.nn.sampling import sample_token
+
+    rng = np.random.default_rng(0)
+    logits = np.log(np.array([0.6, 0.3, 0.1]))
+    draws = np.bincount([sample_token(logits, 1.0, rng) for _ in range(4000)], minlength=3) / 4000
+    np.testing.assert_allclose(draws, [0.6, 0.3, 0.1], atol=0.03)
+    assert sample_token(logits, 0) == 0
+    with pytest.raises(ValueError, match="pass rng"):
+        sample_token(logits, 1.0)
+
+
+def test_generate_stops_at_eos_or_cap_and_is_seeded():
+    from course_utils.nn.sampling import generate
+
+    V, eos = 5, 2
+    reads = []
+
+    def step(token, count):  # a toy model: after token k predicts k + 1 (mod V), strongly
+        reads.append(token)
+        logits = np.full(V, -10.0)
+        logits[(token + 1) % V] = 10.0
+        return logits, count + 1
+
+    assert generate(step, 0, [1], eos_id=eos, max_len=10, temperature=0) == [2]
+    assert reads == [1]  # the <eos> is not fed back
+    assert generate(step, 0, [3], eos_id=eos, max_len=10, temperature=0) == [4, 0, 1, 2]
+    assert generate(step, 0, [3], eos_id=eos, max_len=2, temperature=0) == [4, 0]
+    assert generate(step, 0, [3], eos_id=eos, max_len=0) == []
+
+    params = init_rnn_lm(12, 4, 6, seed=0)
+    from course_utils.nn.rnn_lm import rnn_lm_generate
+
+    first = rnn_lm_generate(params, [1], eos_id=2, max_len=30, temperature=1.0, seed=5)
+    again = rnn_lm_generate(params, [1], eos_id=2, max_len=30, temperature=1.0, seed=5)
+    other = rnn_lm_generate(params, [1], eos_id=2, max_len=30, temperature=1.0, seed=6)
+    assert first == again and first != other
+    assert len(first) == 30 or first[-1] == 2
+    assert 2 not in first[:-1]
+    greedy = rnn_lm_generate(params, [1, 5, 7], eos_id=2, max_len=20, temperature=0)
+    # greedy = the argmax of the model's own logits at every step
+    h = np.zeros((1, 6))
+    for token in [1, 5, 7]:
+        logits, h = rnn_lm_step(params, [token], h)
+    for token in greedy:
+        assert token == int(np.argmax(logits[0]))
+        logits, h = rnn_lm_step(params, [token], h)
+
+
+def test_perplexity_and_bits():
+    from course_utils.nn.perplexity import bits_per_token, mean_nll, perplexity
+
+    assert abs(perplexity(np.log(50)) - 50) < 1e-9  # uniform over 50 tokens
+    assert abs(bits_per_token(np.log(2)) - 1.0) < 1e-12
+    assert abs(mean_nll([0.5, 0.25]) - (np.log(2) + np.log(4)) / 2) < 1e-12
+    with pytest.raises(ValueError, match="zero probability means infinite perplexity"):
+        mean_nll([0.5, 0.0])
+    with pytest.raises(ValueError, match="finite and >= 0"):
+        perplexity(float("nan"))

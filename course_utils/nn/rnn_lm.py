@@ -25,6 +25,7 @@ from course_utils.nn.layers import (
     log_softmax,
 )
 from course_utils.nn.rnn import rnn_backward, rnn_forward, rnn_step_forward
+from course_utils.nn.sampling import generate
 
 __all__ = [
     "init_rnn_lm",
@@ -32,6 +33,7 @@ __all__ = [
     "rnn_lm_backward",
     "rnn_lm_logits",
     "rnn_lm_step",
+    "rnn_lm_generate",
     "rnn_lm_param_count",
     "rnn_lm_evaluate",
     "output_matrix",
@@ -158,6 +160,19 @@ def rnn_lm_step(params, token_ids, h_prev):
     h, _ = rnn_step_forward(params["E"][token_ids], h_prev, params["W_e"], params["W_h"],
                             params["b"])
     return h @ output_matrix(params).T + params["c"], h
+
+
+def rnn_lm_generate(params, start_ids, eos_id, max_len=200, temperature=1.0, seed=0):
+    """Sample new token ids after `start_ids` (<bos> first), until `eos_id` or `max_len`.
+
+    temperature = 0 is greedy decoding. See `course_utils.nn.sampling.generate`.
+    """
+    def step(token_id, h):
+        logits, h = rnn_lm_step(params, [token_id], h)
+        return logits[0], h
+
+    h0 = np.zeros((1, params["W_h"].shape[0]), dtype=params["W_h"].dtype)
+    return generate(step, h0, start_ids, eos_id, max_len=max_len, temperature=temperature, seed=seed)
 
 
 def rnn_lm_param_count(vocab_size, embed_dim, hidden_dim, tie_weights=False):
