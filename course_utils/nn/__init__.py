@@ -34,6 +34,23 @@ from course_utils.nn.layers import (
     log_softmax,
     softmax,
 )
+from course_utils.nn.optim import (
+    adagrad_step,
+    adam_step,
+    clip_grad_norm,
+    clip_grad_value,
+    init_adagrad,
+    init_adam,
+)
+from course_utils.nn.rnn import rnn_backward, rnn_forward, rnn_step_backward, rnn_step_forward
+from course_utils.nn.rnn_lm import (
+    init_rnn_lm,
+    rnn_lm_backward,
+    rnn_lm_forward,
+    rnn_lm_generate,
+    rnn_lm_logits,
+    rnn_lm_step,
+)
 
 __all__ = [
     "ACTIVATIONS",
@@ -43,4 +60,7 @@ __all__ = [
     "embedding_forward", "embedding_backward",
     "activation_forward", "activation_backward",
     "ffn_init", "ffn_forward", "ffn_backward", "ffn_loss", "ffn_probabilities", "ffn_predict", "sgd_step",
+    "rnn_step_forward", "rnn_step_backward", "rnn_forward", "rnn_backward",
+    "init_rnn_lm", "rnn_lm_forward", "rnn_lm_backward", "rnn_lm_logits", "rnn_lm_step", "rnn_lm_generate",
+    "init_adagrad", "adagrad_step", "init_adam", "adam_step", "clip_grad_norm", "clip_grad_value",
 ]

@@ -3,7 +3,8 @@
 Parameters and gradients are dicts with the same keys (as `init_rnn_lm` and
 `rnn_lm_backward` return them). Updates change the parameter arrays in place, so a model
 dict keeps its identity while it trains. Optimisers with memory keep it in a plain dict
-made by `init_adagrad` / `init_adam`.
+made by `init_adagrad` / `init_adam`. (Lesson 02's `course_utils.nn.ffn.sgd_step` returns new
+arrays instead; `params = sgd_step(params, grads, lr)` works with either.)
 
     state = init_adam(params)
     for inputs, targets in batches:
