@@ -482,3 +482,32 @@ def make_toy_2d(name: str = "xor", n: int = 200, noise: float = 0.05,
 
 
 __all__ += ["TOY_2D", "make_toy_2d"]
+
+
+# --------------------------------------------------------------------------------------
+# Downloads: cached, checksummed, offline-safe (implemented in course_utils.download)
+# --------------------------------------------------------------------------------------
+
+from course_utils.download import (  # noqa: E402
+    PRETRAINED_VECTORS,
+    ChecksumError,
+    DownloadError,
+    OfflineError,
+    default_cache_dir,
+    download,
+    download_or_fallback,
+    file_checksum,
+    is_online,
+)
+
+__all__ += [
+    "PRETRAINED_VECTORS",
+    "ChecksumError",
+    "DownloadError",
+    "OfflineError",
+    "default_cache_dir",
+    "download",
+    "download_or_fallback",
+    "file_checksum",
+    "is_online",
+]
