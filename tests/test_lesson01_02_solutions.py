@@ -1,0 +1,84 @@
+"""The "your turn" exercises of lessons 01 and 02: each solution passes its check, each stub fails it.
+
+Each exercise in a lesson is three cells: a stub (a function whose body raises
+NotImplementedError), a check cell (course_utils.checks, prints ✓ or ✗) and a Markdown cell
+with the reference solution in a collapsed <details> block. This test reads the solutions out
+of the Markdown, runs each notebook top to bottom on a fresh kernel with every solution and a
+copy of its check inserted *before* its stub, and asserts:
+
+- the copied check (after the solution) prints only ✓;
+- the notebook's own check (after the stub) prints ✗ and says "not implemented";
+- every other cell runs without error although the stubs are what stays defined, i.e. no
+  later cell depends on a learner's exercise.
+"""
+
+from __future__ import annotations
+
+import re
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+from conftest import ROOT
+
+NOTEBOOKS = ["01_perceptron.ipynb"]
+SOLUTION = re.compile(r"<details>\s*<summary>Solution</summary>\s*```python\n(.*?)```\s*</details>",
+                      re.DOTALL)
+
+
+def exercises(nb):
+    """[(stub index, check index, solution source)] in notebook order."""
+    found = []
+    cells = nb.cells
+    for index, cell in enumerate(cells):
+        if cell.cell_type != "code" or "raise NotImplementedError" not in cell.source:
+            continue
+        check = next(i for i in range(index + 1, len(cells)) if cells[i].cell_type == "code")
+        markdown = next(i for i in range(check + 1, len(cells)) if cells[i].cell_type == "markdown")
+        match = SOLUTION.search(cells[markdown].source)
+        assert match, f"cell {cells[markdown].get('id')}: no <details> Solution block after check {check}"
+        found.append((index, check, match.group(1)))
+    return found
+
+
+def printed(cell) -> str:
+    return "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream")
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_every_exercise_has_a_check_and_a_solution(name):
+    nb = nbformat.read(ROOT / "notebooks" / name, as_version=4)
+    found = exercises(nb)
+    assert len(found) >= 2
+    for stub, check, solution in found:
+        assert "check_" in nb.cells[check].source, f"cell {nb.cells[check].id} is not a check cell"
+        assert "NotImplementedError" not in solution
+        # the solution defines what the stub defines
+        defined = re.findall(r"^def (\w+)", nb.cells[stub].source, re.MULTILINE)
+        assert defined and all(f"def {fn}(" in solution for fn in defined), defined
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_solutions_pass_their_checks_and_stubs_fail_them(name):
+    path = ROOT / "notebooks" / name
+    nb = nbformat.read(path, as_version=4)
+    found = exercises(nb)
+    for number, (stub, check, solution) in reversed(list(enumerate(found))):
+        check_copy = nbformat.v4.new_code_cell(nb.cells[check].source)
+        check_copy["id"] = f"solution-check-{number}"
+        solution_cell = nbformat.v4.new_code_cell(solution)
+        solution_cell["id"] = f"solution-{number}"
+        nb.cells[stub:stub] = [solution_cell, check_copy]
+    original_checks = {nb_cell.id for i, nb_cell in enumerate(nbformat.read(path, as_version=4).cells)
+                       if any(i == check for _, check, _ in found)}
+    NotebookClient(nb, timeout=600, kernel_name="python3",
+                   resources={"metadata": {"path": str(path.parent)}}).execute()  # raises on any error
+
+    by_id = {cell.id: cell for cell in nb.cells}
+    for number in range(len(found)):
+        with_solution = printed(by_id[f"solution-check-{number}"])
+        assert "✓" in with_solution and "✗" not in with_solution, with_solution
+    for cell_id in original_checks:
+        with_stub = printed(by_id[cell_id])
+        assert "✗" in with_stub and "not implemented" in with_stub, with_stub
