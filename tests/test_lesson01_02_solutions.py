@@ -22,7 +22,7 @@ from nbclient import NotebookClient
 
 from conftest import ROOT
 
-NOTEBOOKS = ["01_perceptron.ipynb"]
+NOTEBOOKS = ["01_perceptron.ipynb", "02_feedforward_network.ipynb"]
 SOLUTION = re.compile(r"<details>\s*<summary>Solution</summary>\s*```python\n(.*?)```\s*</details>",
                       re.DOTALL)
 
