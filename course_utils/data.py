@@ -511,3 +511,63 @@ __all__ += [
     "file_checksum",
     "is_online",
 ]
+
+
+# --------------------------------------------------------------------------------------
+# A long-range dependency task (lessons 05-06)
+# --------------------------------------------------------------------------------------
+
+
+def recall_tokens(num_symbols: int = 4) -> list[str]:
+    """Names of the ids `recall_task` uses: '?' (the query), '!' (the marker), 'A', 'B', ..."""
+    _check_positive_int(num_symbols, "num_symbols", "recall_tokens")
+    if num_symbols > 26:
+        raise ValueError(f"recall_tokens: num_symbols must be at most 26, got {num_symbols}")
+    return ["?", "!"] + [chr(ord("A") + k) for k in range(num_symbols)]
+
+
+def recall_task(
+    num_examples: int, distance: int | tuple[int, int], num_symbols: int = 4,
+    prefix: int = 4, seed: int = 0,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Recall the symbol after the marker `!`, asked `distance` steps later by the query `?`.
+
+    Every position holds a random symbol except the marker and the final query, e.g. with
+    distance 4 and prefix 2:   `C A ! B D A C ?`  ->  answer `B`  (B is 4 steps before ?).
+    The symbols around the one to recall come from the same alphabet, and the state a model
+    is in when the marker arrives depends on the random symbols before it, so the model has
+    to *write* the symbol when it sees the marker and then *keep* it, unchanged by the
+    symbols that follow: the gating that an LSTM's input and forget gates provide.
+
+    Ids (see `recall_tokens`): 0 = `?`, 1 = `!`, 2 .. num_symbols + 1 = the symbols; targets
+    are 0 .. num_symbols - 1 (chance accuracy 1 / num_symbols). `distance` is one int, or an
+    inclusive range (low, high) drawn uniformly per example. Every sequence has length
+    high + 2 + prefix (at least `prefix` random symbols before the marker). Returns
+    (inputs (n, T), targets (n,), distances (n,)), all int64.
+    """
+    fn = "recall_task"
+    _check_positive_int(num_examples, "num_examples", fn)
+    _check_positive_int(num_symbols, "num_symbols", fn)
+    if isinstance(distance, (int, np.integer)) and not isinstance(distance, bool):
+        low = high = int(distance)
+    elif isinstance(distance, (tuple, list)) and len(distance) == 2:
+        low, high = (int(d) for d in distance)
+    else:
+        raise TypeError(f"{fn}: distance must be an int or a pair (low, high), got {distance!r}")
+    if not 1 <= low <= high:
+        raise ValueError(f"{fn}: distance must satisfy 1 <= low <= high, got {distance!r}")
+    if not isinstance(prefix, (int, np.integer)) or prefix < 0:
+        raise ValueError(f"{fn}: prefix must be a non-negative integer, got {prefix!r}")
+    seq_len = high + 2 + prefix
+    rng = np.random.default_rng(seed)
+    distances = rng.integers(low, high + 1, size=num_examples)
+    inputs = rng.integers(2, num_symbols + 2, size=(num_examples, seq_len))
+    rows = np.arange(num_examples)
+    position = seq_len - 1 - distances                  # the symbol to recall
+    inputs[rows, position - 1] = 1                      # the marker just before it
+    inputs[:, -1] = 0                                   # the query
+    targets = inputs[rows, position] - 2
+    return inputs, targets, distances
+
+
+__all__ += ["recall_task", "recall_tokens"]
