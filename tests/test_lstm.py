@@ -25,6 +25,15 @@ from course_utils.nn.lstm_lm import (
     lstm_lm_param_count,
     lstm_lm_step,
 )
+from course_utils.nn.rnn_lm import init_rnn_lm, rnn_lm_backward, rnn_lm_forward
+from course_utils.nn.scheduled_sampling import (
+    free_running_gap,
+    is_lstm_lm,
+    linear_sampling_schedule,
+    lm_step,
+    scheduled_sampling_inputs,
+    scheduled_sampling_step,
+)
 
 SHAPES = [(1, 1, 1, 1), (3, 4, 5, 6), (5, 9, 3, 7), (2, 17, 4, 3)]  # N, T, D, H
 
@@ -375,3 +384,79 @@ def test_lstm_lm_learns_a_repeating_text():
         loss, cache, _ = lstm_lm_forward(params, window[None, :-1], window[None, 1:])
         optim.adam_step(params, lstm_lm_backward(cache), state, lr=3e-2)
     assert first > 1.5 and lstm_lm_evaluate(params, ids) < 0.2
+
+
+# ---- scheduled sampling ---------------------------------------------------------------------
+
+
+LM_PASSES = {"lstm": (lstm_lm_forward, lstm_lm_backward), "rnn": (rnn_lm_forward, rnn_lm_backward)}
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm"])
+def test_scheduled_sampling_with_p0_is_teacher_forcing(cell, rng):
+    params = init_lstm_lm(7, 4, 5, seed=1) if cell == "lstm" else init_rnn_lm(7, 4, 5, seed=1)
+    assert is_lstm_lm(params) == (cell == "lstm")
+    inputs, targets = rng.integers(0, 7, (3, 6)), rng.integers(0, 7, (3, 6))
+    loss, grads, _, mixed = scheduled_sampling_step(params, inputs, targets, 0.0, np.random.default_rng(0))
+    np.testing.assert_array_equal(mixed, inputs)
+    forward, backward = LM_PASSES[cell]
+    ref_loss, cache, _ = forward(params, inputs, targets)
+    assert loss == ref_loss
+    for name, grad in backward(cache).items():
+        np.testing.assert_array_equal(grads[name], grad)
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm"])
+def test_scheduled_sampling_feeds_the_models_own_predictions(cell, rng):
+    params = init_lstm_lm(9, 4, 6, seed=2) if cell == "lstm" else init_rnn_lm(9, 4, 6, seed=2)
+    params["U"] *= 30  # confident predictions, so that greedy choices are clear-cut
+    inputs = rng.integers(0, 9, (4, 8))
+    mixed = scheduled_sampling_inputs(params, inputs, 1.0, np.random.default_rng(0), greedy=True)
+    np.testing.assert_array_equal(mixed[:, 0], inputs[:, 0])
+    state = None
+    for t in range(7):  # p = 1: every input after the first is the argmax of the step before
+        logits, state = lm_step(params, mixed[:, t], state)
+        np.testing.assert_array_equal(mixed[:, t + 1], logits.argmax(axis=1))
+    # p = 0.3, sampling: about 30 % of positions 1..T-1 replaced by a different-or-equal token
+    big = rng.integers(0, 9, (400, 12))
+    sampled = scheduled_sampling_inputs(params, big, 0.3, np.random.default_rng(1))
+    np.testing.assert_array_equal(sampled[:, 0], big[:, 0])
+    changed = np.mean(sampled[:, 1:] != big[:, 1:])
+    assert 0.3 * (1 - 1 / 9) - 0.06 < changed < 0.3 + 0.03
+    # the gradients are the teacher-forced ones on the mixed inputs, targets unchanged
+    targets = rng.integers(0, 9, (4, 8))
+    _, grads, _, mixed = scheduled_sampling_step(params, inputs, targets, 0.5, np.random.default_rng(3))
+    forward, backward = LM_PASSES[cell]
+    for name, grad in backward(forward(params, mixed, targets)[1]).items():
+        np.testing.assert_allclose(grads[name], grad)
+
+
+def test_sampling_schedule_and_bad_arguments():
+    assert linear_sampling_schedule(0, 100, 0.25) == 0.0
+    assert linear_sampling_schedule(24, 100, 0.25) == 0.0
+    assert linear_sampling_schedule(99, 100, 0.25) == pytest.approx(0.25)
+    values = [linear_sampling_schedule(s, 100, 0.25) for s in range(100)]
+    assert all(b >= a for a, b in zip(values, values[1:], strict=False))
+    params = init_lstm_lm(5, 3, 4)
+    with pytest.raises(ValueError, match=r"sampling_prob must be in \[0, 1\], got 1.5"):
+        scheduled_sampling_inputs(params, np.zeros((1, 3), dtype=int), 1.5, np.random.default_rng(0))
+    with pytest.raises(ValueError, match="total_steps must be >= 1"):
+        linear_sampling_schedule(0, 0, 0.2)
+
+
+def test_free_running_gap_starts_equal_and_grows_for_an_untrained_model():
+    ids = np.tile(np.arange(6), 30)
+    params = init_lstm_lm(6, 4, 8, seed=0)
+    gap = free_running_gap(params, ids, prefix_len=5, steps=6, num_windows=50, seed=0)
+    assert set(gap) == {"nll_teacher", "nll_free", "acc_teacher", "acc_free"}
+    assert gap["nll_teacher"][0] == gap["nll_free"][0]    # same true input at the first step
+    # trained on the repeating text, the model is right with either history
+    state = optim.init_adam(params)
+    for step in range(60):
+        window = ids[(step * 7) % 150:(step * 7) % 150 + 21]
+        _, cache, _ = lstm_lm_forward(params, window[None, :-1], window[None, 1:])
+        optim.adam_step(params, lstm_lm_backward(cache), state, lr=3e-2)
+    gap = free_running_gap(params, ids, prefix_len=5, steps=6, num_windows=50, seed=0)
+    assert np.all(gap["acc_teacher"] == 1) and np.all(gap["acc_free"] == 1)
+    with pytest.raises(ValueError, match="at least prefix_len"):
+        free_running_gap(params, ids[:8], prefix_len=5, steps=6, num_windows=3)
