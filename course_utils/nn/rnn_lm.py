@@ -128,7 +128,8 @@ def rnn_lm_forward(params, inputs, targets, h0=None):
     U = output_matrix(params)
     x, embed_cache = embedding_forward(inputs, E)                                 # (N, T, D)
     hs, rnn_cache = rnn_forward(x, h0, params["W_e"], params["W_h"], params["b"])  # (N, T, H)
-    logits = hs @ U.T + params["c"]                                               # (N, T, V)
+    N, T, H = hs.shape
+    logits = (hs.reshape(N * T, H) @ U.T).reshape(N, T, -1) + params["c"]          # (N, T, V)
     loss, ce_cache = cross_entropy_forward(logits, targets)
     cache = (embed_cache, rnn_cache, ce_cache, hs, "U" not in params, U)
     return loss, cache, hs[:, -1].copy()
@@ -142,7 +143,7 @@ def rnn_lm_backward(cache):
     dlogits_2d = dlogits.reshape(N * T, -1)
     dU = dlogits_2d.T @ hs.reshape(N * T, H)       # (V, H)
     dc = dlogits_2d.sum(axis=0)                    # (V,)
-    dhs = dlogits @ U                              # (N, T, H)
+    dhs = (dlogits_2d @ U).reshape(N, T, H)        # (N, T, H)
     dx, _, dW_e, dW_h, db = rnn_backward(dhs, rnn_cache)
     dE = embedding_backward(dx, embed_cache)
     grads = {"E": dE, "W_e": dW_e, "W_h": dW_h, "b": db}
