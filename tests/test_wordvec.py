@@ -259,8 +259,12 @@ def test_ppmi_svd_vectors_pipeline_and_determinism():
     assert "mat" in wv and wv.vectors.shape == (len(wv), 4)
     index = {w: i for i, w in enumerate(wv.words)}
     documents = [[index[w] for w in s if w in index] for s in sentences]
-    u, s, _ = W.truncated_svd(W.ppmi(W.cooccurrence_counts(documents, len(wv), 2)), 4)
-    np.testing.assert_allclose(wv.vectors, u * np.sqrt(s))
+    matrix = W.ppmi(W.cooccurrence_counts(documents, len(wv), 2))
+    u, s, _ = W.truncated_svd(matrix.astype(np.float32), 4)
+    np.testing.assert_array_equal(wv.vectors, u * np.sqrt(s))
+    assert wv.vectors.dtype == np.float32
+    u64, s64, _ = W.truncated_svd(matrix, 4)        # float32 loses nothing that matters here
+    np.testing.assert_allclose(wv.vectors, u64 * np.sqrt(s64), atol=1e-4)
     np.testing.assert_array_equal(W.ppmi_svd_vectors(sentences, dim=4, window=2, min_count=3).vectors,
                                   wv.vectors)
     with pytest.raises(ValueError, match="fewer than dim"):
