@@ -21,6 +21,7 @@ from course_utils.plots import (
     grid_2d,
     plot_decision_boundary,
     plot_loss_curve,
+    png_from_rgb,
     update_decision_boundary,
     update_loss_curve,
 )
@@ -105,8 +106,10 @@ def test_decision_boundary_and_loss_curve_update_in_place():
     assert artists["contour"] is not None and len(artists["points"]) == 2
     labels = [t.get_text() for t in artists["legend"].get_texts()]
     assert labels == ["class 0", "class 1", "boundary, P = 0.5"]
+    (segment,) = artists["contour"].get_segments()
+    np.testing.assert_allclose(segment[:, 0], 0.0, atol=0.06)  # the line x1 = 0, within a grid cell
     update_decision_boundary(artists, np.full(shape, 0.9), x[::-1], y)
-    assert artists["contour"] is None  # one class everywhere: no boundary
+    assert artists["contour"].get_segments() == []  # one class everywhere: no boundary
     np.testing.assert_allclose(artists["points"][0].get_offsets(), [[0.5, 0.0]])
     line = plot_loss_curve(ax_loss, [0.7, 0.5], reference=np.log(2))
     update_loss_curve(line, [0.7, 0.5, 0.1, 0.01])
@@ -126,6 +129,15 @@ def test_blitter_frame_equals_a_full_redraw():
     moved = blit.frame()
     assert not np.array_equal(pixels(first), pixels(moved))
     np.testing.assert_array_equal(pixels(moved), pixels(blit.full()))
+
+
+def test_png_from_rgb_round_trips(rng):
+    image = rng.integers(0, 256, (7, 5, 3), dtype=np.uint8)
+    image[:3] = 255  # a flat area, as in plots
+    decoded = pixels(png_from_rgb(image))
+    np.testing.assert_array_equal(decoded, image)
+    with pytest.raises(ValueError, match=r"expected an \(h, w, 3\) uint8 array, got \(7, 5, 4\) uint8"):
+        png_from_rgb(np.zeros((7, 5, 4), dtype=np.uint8))
 
 
 # ---- activation explorer -----------------------------------------------------------------

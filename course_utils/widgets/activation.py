@@ -96,6 +96,12 @@ def activation_explorer(activations=None, function: str | None = None, z: float 
 
     plot = PlotImage(figsize=(8.4, 3.2), ncols=2)
     ax_a, ax_da = plot.axes
+    # Fixed margins (room for "−1.0" tick labels), so that every function's picture shares one
+    # layout and can be kept and reused when the learner switches back to it.
+    plot.fig.set_layout_engine("none")
+    ax_a.get_gridspec().update(left=0.085, right=0.985, bottom=0.15, top=0.9, wspace=0.28)
+    for ax in plot.axes:
+        ax.set_position(ax.get_subplotspec().get_position(plot.fig))
     data = activation_data(*activations[function], z_slider.value)
     (curve_a,) = ax_a.plot(data["z_grid"], data["a_grid"], color="#3b528b", linewidth=2, label="a = g(z)")
     (tangent,) = ax_a.plot(data["tangent_z"], data["tangent_a"], color="#e08214", linestyle="--",
@@ -112,7 +118,7 @@ def activation_explorer(activations=None, function: str | None = None, z: float 
         ax.set_xlim(*Z_RANGE)
         ax.grid(True, alpha=0.3)
     ax_a.legend(loc="upper left", fontsize="small")
-    blit = Blitter(plot.fig, dpi=plot.dpi)
+    blit = Blitter(plot.fig, dpi=plot.dpi, layout=False)
     blit.add(tangent, point_a, point_da)  # what moves with z; the curves change only with g
     shown = {"name": None}
 
@@ -148,7 +154,10 @@ def activation_explorer(activations=None, function: str | None = None, z: float 
             curve_da.set_data(data["z_grid"], data["da_grid"])
             set_function_axes(name, data)
             shown["name"] = name
-            plot.image.value = blit.full(relayout=True)
+            if blit.use(name):  # drawn before: reuse its static picture
+                plot.image.value = blit.frame()
+            else:
+                plot.image.value = blit.full(key=name)
         else:  # only z moved: redraw the point and the tangent
             plot.image.value = blit.frame()
 

@@ -20,7 +20,13 @@ from matplotlib.ticker import NullFormatter
 from course_utils.data import TOY_2D, make_toy_2d
 from course_utils.nn.ffn import ffn_backward, ffn_forward, ffn_init, sgd_step
 from course_utils.nn.layers import cross_entropy_backward, cross_entropy_forward, softmax
-from course_utils.plots import Blitter, boundary_contour, grid_2d, plot_decision_boundary, plot_loss_curve
+from course_utils.plots import (
+    Blitter,
+    grid_2d,
+    plot_decision_boundary,
+    plot_loss_curve,
+    update_decision_boundary,
+)
 from course_utils.widgets.common import PlotImage, dashboard, readout, with_class
 
 __all__ = ["loss_and_gradients", "train_steps", "gradient_norms", "boundary_grid", "accuracy",
@@ -161,8 +167,6 @@ def training_explorer(params=None, x=None, y=None, forward=ffn_forward, backward
     ax_boundary.set_aspect("equal")
     loss_line = plot_loss_curve(ax_loss, [np.log(2)], title="Training loss", reference=np.log(2),
                                 reference_label="uniform guess, log 2")
-    for ax in (ax_loss, ax_grads):  # label whole decades only, so tick labels keep their width
-        ax.yaxis.set_minor_formatter(NullFormatter())
     names = ["W", "b", "U"]
     bars = ax_grads.bar([0, 1, 2], [1, 1, 1], color=["#3b528b", "#3b528b", "#5ec962"], edgecolor="black")
     ax_grads.set_xticks([0, 1, 2], ["∂L/∂W\nlayer 1", "∂L/∂b\nlayer 1", "∂L/∂U\nlayer 2"])
@@ -170,8 +174,10 @@ def training_explorer(params=None, x=None, y=None, forward=ffn_forward, backward
     ax_grads.set_ylabel("gradient norm ‖·‖ at these weights")
     ax_grads.set_title("Gradient norm per layer")
     ax_grads.grid(True, axis="y", which="major", alpha=0.3)
+    for ax in (ax_loss, ax_grads):  # label whole decades only, so tick labels keep their width
+        ax.yaxis.set_minor_formatter(NullFormatter())
     blit = Blitter(plot.fig, dpi=plot.dpi)
-    blit.add(boundary["image"], *boundary["points"], loss_line, *bars)  # and each new contour
+    blit.add(boundary["image"], boundary["contour"], *boundary["points"], loss_line, *bars)
 
     def current_data():
         return datasets[dataset_menu.value]
@@ -179,18 +185,18 @@ def training_explorer(params=None, x=None, y=None, forward=ffn_forward, backward
     def draw():
         data_x, data_y, grid = current_data()
         scores = boundary_grid(state["params"], grid, activation_menu.value, forward)
-        boundary["image"].set_data(scores)
-        blit.discard(boundary["contour"])
-        boundary["contour"] = blit.add(boundary_contour(ax_boundary, scores, grid[1]))
+        update_decision_boundary(boundary, scores, data_x, data_y, extent=grid[1])
         history = np.asarray(state["losses"]) if state["losses"] else np.array([np.nan])
         loss_line.set_data(np.arange(len(history)), history)
         norms = gradient_norms(state["grads"])
         for bar, name in zip(bars, names, strict=True):
             bar.set_height(max(norms[name], 1e-12))
-        # Static parts (limits, data points) change rarely: then redraw all, else a frame.
+        # The static picture depends only on the axes limits, which change rarely (the loss
+        # axis grows 50, 100, 200, 500, ... steps; the log axes by whole decades): keep one
+        # picture per set of limits and redraw everything only for a new set.
         finite = history[np.isfinite(history)]
         limits = (
-            dataset_menu.value,
+            grid[1],
             _nice_limit(len(history)),
             _decades(np.concatenate([finite, [np.log(2)]])),
             _decades(list(norms.values())),
@@ -200,12 +206,12 @@ def training_explorer(params=None, x=None, y=None, forward=ffn_forward, backward
             ax_loss.set_xlim(0, limits[1])
             ax_loss.set_ylim(*limits[2])
             ax_grads.set_ylim(*limits[3])
-            for k, points in enumerate(boundary["points"]):
-                points.set_offsets(data_x[data_y == k])
-            boundary["image"].set_extent(grid[1])
             ax_boundary.set_xlim(grid[1][:2])
             ax_boundary.set_ylim(grid[1][2:])
-            plot.image.value = blit.full(relayout=True)
+            if blit.use(limits):
+                plot.image.value = blit.frame()
+            else:
+                plot.image.value = blit.full(key=limits)
         else:
             plot.image.value = blit.frame()
         label.value = _readout_html(state, data_x, data_y, activation_menu.value, forward,
