@@ -7,6 +7,7 @@ with the NBGRADER_EXCHANGE environment variable (e.g. /srv/nbgrader/exchange).
 """
 
 import os
+import sys
 
 c = get_config()  # noqa: F821 (provided by traitlets when it loads this file)
 
@@ -29,3 +30,45 @@ c.OverwriteCells.add_missing_cells = True
 # Students never see solutions or hidden tests in the release.
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 c.ClearHiddenTests.enforce_metadata = True
+
+# --- Safe autograding and leak-free feedback (nbgrader_plugins.py, beside this file) ---------
+if COURSE_ROOT not in sys.path:
+    sys.path.insert(0, COURSE_ROOT)
+from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor  # noqa: E402
+from nbgrader.preprocessors import (  # noqa: E402
+    AssignLatePenalties,
+    CheckCellMetadata,
+    ClearOutput,
+    DeduplicateIds,
+    GetGrades,
+    IgnorePattern,
+    LimitOutput,
+    OverwriteCells,
+    OverwriteKernelspec,
+    SaveAutoGrades,
+)
+from nbgrader_plugins import GradingExecute, HideHiddenTests, NoteTampering  # noqa: E402
+
+# A renamed notebook is graded under its released name; one that is not valid JSON is
+# replaced by the release (0 points) with a note, instead of failing the whole submission.
+c.Autograde.pre_convert_hook = "nbgrader_plugins.repair_submission"
+# nbgrader's lists, with NoteTampering before OverwriteCells and GradingExecute for Execute.
+c.Autograde.sanitize_preprocessors = [
+    ClearOutput, DeduplicateIds, OverwriteKernelspec, NoteTampering, OverwriteCells, CheckCellMetadata,
+]
+c.Autograde.autograde_preprocessors = [
+    GradingExecute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput, SaveAutoGrades,
+    AssignLatePenalties, CheckCellMetadata,
+]
+# The grading kernel: 2 GiB of address space (MemoryError beyond), 15 min of CPU time, files
+# up to 256 MiB, 10 min of wall time per notebook (Execute.timeout above is per cell), and
+# at most 500 lines or 100,000 characters of printed output per cell.
+c.GradingExecute.memory_limit_mb = 2048
+c.GradingExecute.cpu_limit_s = 900
+c.GradingExecute.file_size_limit_mb = 256
+c.GradingExecute.notebook_timeout = 600
+c.GradingExecute.max_output_chars = 100_000
+c.GradingExecute.max_output_lines = 500
+# Feedback shows no hidden test: their regions are removed and test-cell tracebacks cut to
+# their last line (the checkers in course_utils.grading make that line say what failed).
+c.GenerateFeedback.preprocessors = [GetGrades, CSSHTMLHeaderPreprocessor, HideHiddenTests]

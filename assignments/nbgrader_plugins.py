@@ -1,0 +1,401 @@
+"""The course's additions to nbgrader, switched on by nbgrader_config.py in this folder.
+
+They make autograding safe against any submission and feedback safe to hand back:
+
+- `GradingExecute` runs the student's notebook in a kernel with a memory cap, a CPU-time cap
+  and a file-size cap (POSIX rlimits applied to the kernel process before it starts), a time
+  limit per cell and per notebook, and a cap on printed output. When the kernel dies
+  (`os._exit`, a crash, the CPU cap) or cannot be interrupted, the cell says so in its output
+  and every later cell is marked as not run, so it scores 0 instead of stopping the batch.
+- `repair_submission` (autograde's pre-convert hook) grades a renamed notebook under its
+  released name, and replaces a notebook that is not valid JSON by the unchanged release
+  (it scores 0), keeping the student's file beside it as `<name>.ipynb.unreadable`.
+- `NoteTampering` (autograde, before nbgrader's OverwriteCells) records a note when a
+  locked test cell was edited or deleted; nbgrader then restores it from the gradebook.
+- `HideHiddenTests` (generate_feedback) removes the hidden-test regions that autograde put
+  back, shortens the tracebacks of test cells to their last line, and shows the notes above.
+
+None of this needs anything beyond nbgrader and the Python standard library.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import time
+from pathlib import Path
+
+import nbformat
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
+from nbclient.util import run_sync
+from nbformat.notebooknode import NotebookNode
+from nbgrader import utils
+from nbgrader.api import Gradebook, MissingEntry
+from nbgrader.preprocessors import Execute, NbGraderPreprocessor
+from traitlets import Integer, Unicode
+
+try:  # POSIX only; on Windows the kernel runs without rlimits.
+    import resource
+except ImportError:  # pragma: no cover
+    resource = None
+
+NOTES_KEY = "course_grading"  # notebook and cell metadata key for the notes shown in feedback
+
+
+def add_note(node: NotebookNode, text: str) -> None:
+    """Attach a note (notebook or cell metadata) that the feedback shows to the student."""
+    notes = node.metadata.setdefault(NOTES_KEY, {}).setdefault("notes", [])
+    if text not in notes:
+        notes.append(text)
+
+
+def notes_of(node) -> list[str]:
+    return list(node.get("metadata", {}).get(NOTES_KEY, {}).get("notes", []))
+
+
+def error_output(ename: str, evalue: str) -> NotebookNode:
+    """An error output as the kernel would produce it; any error output makes a test cell score 0."""
+    return nbformat.v4.new_output("error", ename=ename, evalue=evalue,
+                                  traceback=[f"\x1b[0;31m{ename}\x1b[0m: {evalue}"])
+
+
+def _cell_label(cell: NotebookNode, index: int) -> str:
+    grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+    return f"cell {index + 1}" + (f" ({grade_id})" if grade_id else "")
+
+
+def _exit_reason(returncode) -> str:
+    if returncode is None:
+        return "it stopped responding"
+    if returncode < 0:
+        try:
+            name = signal.Signals(-returncode).name
+        except ValueError:
+            name = f"signal {-returncode}"
+        if name == "SIGXCPU":
+            return "it used up its CPU-time limit (SIGXCPU)"
+        if name == "SIGKILL":
+            return "it was killed (SIGKILL), e.g. for using too much memory"
+        return f"it was stopped by {name}"
+    return f"it exited with code {returncode}, e.g. os._exit() or a crash in compiled code"
+
+
+class GradingExecute(Execute):
+    """nbgrader's Execute with resource caps, and a clear cell output when the kernel dies."""
+
+    memory_limit_mb = Integer(
+        2048, help="Address-space cap (RLIMIT_AS) of the grading kernel, in MiB; 0 for none. "
+                   "An allocation beyond it raises MemoryError in the student's code."
+    ).tag(config=True)
+    cpu_limit_s = Integer(
+        900, help="CPU-time cap (RLIMIT_CPU) of the grading kernel, in seconds; 0 for none. "
+                  "Catches code that swallows the interrupt sent at the cell timeout."
+    ).tag(config=True)
+    file_size_limit_mb = Integer(
+        256, help="Largest file the grading kernel may write (RLIMIT_FSIZE), in MiB; 0 for none."
+    ).tag(config=True)
+    notebook_timeout = Integer(
+        600, help="Wall-clock budget for a whole notebook, in seconds; cells after it are not run. "
+                  "Each cell also has Execute.timeout."
+    ).tag(config=True)
+    max_output_chars = Integer(
+        100_000, help="Characters of printed output kept per cell; the rest is dropped while it "
+                      "arrives, so a flood of output cannot fill the grader's memory."
+    ).tag(config=True)
+    max_output_lines = Integer(
+        500, help="Lines of printed output kept per cell (below LimitOutput.max_lines, so that "
+                  "the grader's note saying what was cut stays visible)."
+    ).tag(config=True)
+    kernel_threads = Integer(
+        1, help="BLAS/OpenMP threads in the grading kernel (predictable time and memory)."
+    ).tag(config=True)
+
+    # -- resource caps -----------------------------------------------------------------
+    def _limit_resources(self) -> None:  # runs in the kernel process, before exec
+        if resource is None:
+            return
+        caps = [(resource.RLIMIT_AS, self.memory_limit_mb * 2**20, 0),
+                (resource.RLIMIT_CPU, self.cpu_limit_s, 5),
+                (resource.RLIMIT_FSIZE, self.file_size_limit_mb * 2**20, 0)]
+        for which, soft, extra in caps:
+            if soft > 0:
+                # soft == hard (+ a grace period for CPU): the kernel cannot raise them again.
+                resource.setrlimit(which, (soft, soft + extra))
+
+    async def async_start_new_kernel(self, **kwargs):
+        if resource is not None and os.name == "posix":
+            kwargs.setdefault("preexec_fn", self._limit_resources)
+        threads = str(self.kernel_threads)
+        kwargs.setdefault("env", dict(
+            os.environ, OMP_NUM_THREADS=threads, OPENBLAS_NUM_THREADS=threads,
+            MKL_NUM_THREADS=threads, MALLOC_ARENA_MAX="2",
+        ))
+        await super().async_start_new_kernel(**kwargs)
+
+    # nbclient binds the synchronous wrapper to its own coroutine: rebind it to ours.
+    start_new_kernel = run_sync(async_start_new_kernel)
+
+    # -- time caps -----------------------------------------------------------------------
+    def _get_timeout(self, cell):
+        timeout = super()._get_timeout(cell)
+        if self.notebook_timeout > 0:
+            left = max(1, int(self._deadline - time.monotonic()))
+            timeout = left if timeout is None else min(timeout, left)
+        return timeout
+
+    def preprocess(self, nb, resources=None, km=None):
+        self._deadline = time.monotonic() + self.notebook_timeout
+        self._stopped = None  # why later cells are not run, once the kernel is gone
+        self._truncated = set()  # indices of cells whose output was cut
+        self.error_on_timeout = {
+            "ename": "CellTimeoutError",
+            "evalue": f"this cell ran longer than the time limit ({self.timeout} s per cell) "
+                      "and was stopped: an infinite loop, or much slower code than needed?",
+            "traceback": [],
+        }
+        self.error_on_timeout["traceback"] = [
+            f"\x1b[0;31mCellTimeoutError\x1b[0m: {self.error_on_timeout['evalue']}"]
+        return super().preprocess(nb, resources, km)
+
+    def preprocess_cell(self, cell, resources, index):
+        runnable = cell.cell_type == "code" and cell.source.strip()
+        if not runnable:
+            return cell, resources
+        if self._stopped is None and time.monotonic() > self._deadline:
+            self._stopped = (f"the notebook used up its time budget ({self.notebook_timeout} s) "
+                             f"before {_cell_label(cell, index)}")
+        if self._stopped is not None:
+            cell.outputs = [error_output("NotRun", f"this cell was not run because {self._stopped}.")]
+            return cell, resources
+        try:
+            return super().preprocess_cell(cell, resources, index)
+        except DeadKernelError:
+            ename = "KernelDied"
+            reason = _exit_reason(self._kernel_returncode())
+            message = (f"the Python kernel stopped while running this cell: {reason}. "
+                       "Later cells were not run.")
+            self._stopped = f"the kernel stopped in {_cell_label(cell, index)}"
+        except CellTimeoutError:
+            ename = "CellTimeoutError"
+            message = ("this cell passed the time limit and the kernel did not respond to the "
+                       "interrupt, so it was shut down. Later cells were not run.")
+            self._stopped = f"the kernel was shut down in {_cell_label(cell, index)}"
+            self._shutdown_kernel()
+        self.log.warning("%s: %s", _cell_label(cell, index), message)
+        cell.outputs = list(cell.get("outputs", [])) + [error_output(ename, message)]
+        self.nb.cells[index] = cell
+        return cell, resources
+
+    def _kernel_returncode(self):
+        process = getattr(getattr(self.km, "provisioner", None), "process", None)
+        if process is None:
+            return None
+        try:
+            return process.wait(timeout=5)
+        except Exception:
+            return None
+
+    def _shutdown_kernel(self) -> None:
+        try:
+            self.km.provisioner.process.kill()
+        except Exception:  # already gone
+            pass
+
+    # -- output cap -----------------------------------------------------------------------
+    def output(self, outs, msg, display_id, cell_index):
+        out = super().output(outs, msg, display_id, cell_index)
+        if out is None or display_id or self.max_output_chars <= 0:
+            return out
+        if cell_index in self._truncated:
+            outs.pop()  # already truncated: drop the rest of the flood as it arrives
+            return None
+        used = sum(_output_size(o) for o in outs[:-1])
+        lines = sum(o.get("text", "").count("\n") for o in outs[:-1])
+        text = out.get("text", "") if out.output_type == "stream" else ""
+        if (used + _output_size(out) <= self.max_output_chars
+                and lines + text.count("\n") <= self.max_output_lines):
+            return out
+        outs.pop()  # the one just appended
+        self._truncated.add(cell_index)
+        text = text[:max(0, self.max_output_chars - used)]
+        text = "".join(text.splitlines(keepends=True)[:max(0, self.max_output_lines - lines)])
+        note = (f"\n... output truncated by the grader: more than {self.max_output_lines:,} lines "
+                f"or {self.max_output_chars:,} characters were printed ...\n")
+        truncated = nbformat.v4.new_output("stream", name="stdout", text=text + note)
+        outs.append(truncated)
+        return truncated
+
+
+def _output_size(output) -> int:
+    if output.get("output_type") == "stream":
+        return len(output.get("text", ""))
+    data = output.get("data", {})
+    return sum(len(v) if isinstance(v, str) else len(json.dumps(v)) for v in data.values())
+
+
+# -- autograde, before nbgrader's OverwriteCells ---------------------------------------------
+def _strip_region(source: str, begin: str, end: str) -> str:
+    lines, inside = [], False
+    for line in source.split("\n"):
+        if begin in line:
+            inside = True
+        elif end in line:
+            inside = False
+        elif not inside:
+            lines.append(line)
+    return "\n".join(lines)
+
+
+class NoteTampering(NbGraderPreprocessor):
+    """Notes which locked cells a student edited or deleted (nbgrader restores them)."""
+
+    begin_hidden = Unicode("BEGIN HIDDEN TESTS").tag(config=True)
+    end_hidden = Unicode("END HIDDEN TESTS").tag(config=True)
+
+    def preprocess(self, nb, resources):
+        info = resources["nbgrader"]
+        with Gradebook(info["db_url"]) as gb:
+            try:
+                source_nb = gb.find_notebook(info["notebook"], info["assignment"])
+            except MissingEntry:
+                return nb, resources
+            released = {cell.name: cell for cell in source_nb.source_cells}
+            graded = {cell.name for cell in source_nb.grade_cells}
+        present = {}
+        for cell in nb.cells:
+            grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+            if grade_id:
+                present[grade_id] = cell
+        for name, source_cell in released.items():
+            cell = present.get(name)
+            if cell is None:
+                if name in graded:
+                    add_note(nb, f"Test cell `{name}` was missing from your notebook; the released "
+                                 "version was put back and run.")
+                continue
+            if not source_cell.locked:
+                continue
+            released_source = _strip_region(source_cell.source, self.begin_hidden, self.end_hidden)
+            # The instructor's own notebook (hidden tests included) counts as unchanged too.
+            if cell.source.strip() not in (released_source.strip(), source_cell.source.strip()):
+                note = (f"Cell `{name}` is locked, but your notebook changed it; the released "
+                        "version was put back and run instead.")
+                add_note(cell, note)
+                add_note(nb, note)
+        return nb, resources
+
+
+# -- autograde's pre-convert hook -------------------------------------------------------------
+def _grade_ids(path: Path) -> set[str]:
+    try:
+        nb = json.loads(path.read_text(encoding="utf-8"))
+        return {c.get("metadata", {}).get("nbgrader", {}).get("grade_id") for c in nb["cells"]} - {None}
+    except Exception:
+        return set()
+
+
+def _readable(path: Path) -> str | None:
+    """None if `path` is a notebook nbgrader can grade, else a short reason."""
+    try:
+        nb = nbformat.read(str(path), as_version=4)
+        nbformat.validate(nb)
+    except Exception as error:  # JSON or schema error: the message names the position
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        return reason[:200]
+    return None
+
+
+def _write_with_note(source: Path | None, target: Path, note: str) -> None:
+    nb = nbformat.read(str(source), as_version=4) if source and source.is_file() else \
+        nbformat.v4.new_notebook()
+    add_note(nb, note)
+    if target.exists():
+        target.unlink()  # submitted files may be read-only
+    nbformat.write(nb, str(target))
+
+
+def repair_submission(assignment=None, student=None, notebooks=None, **_) -> None:
+    """Make every submitted notebook gradable before nbgrader reads it (autograde hook).
+
+    `notebooks` is the list of submitted notebook paths nbgrader is about to grade; it is
+    updated in place. A notebook under another name is graded under its released name when its
+    nbgrader cells show which one it is; a notebook that cannot be read is replaced by the
+    release (0 points), the student's bytes kept beside it as `<name>.ipynb.unreadable`.
+    """
+    if not notebooks:
+        return
+    folder = Path(notebooks[0]).parent                      # <root>/submitted/<student>/<assignment>
+    root, assignment_id = folder.parents[2], folder.name
+    expected = sorted(p.stem for p in (root / "source" / assignment_id).glob("*.ipynb"))
+    if not expected:
+        return
+    release = root / "release" / assignment_id
+
+    for path in [Path(p) for p in notebooks]:
+        if path.stem in expected and (reason := _readable(path)):
+            keep = path.with_name(path.name + ".unreadable")
+            shutil.copyfile(path, keep)
+            _write_with_note(release / path.name, path, (
+                f"Your notebook `{path.name}` could not be read ({reason}), so it was graded as the "
+                "unchanged released notebook: every autograded part scores 0. Your file is kept; "
+                "ask your instructor."))
+
+    submitted = {Path(p).stem: Path(p) for p in notebooks}
+    unknown = {stem: p for stem, p in submitted.items() if stem not in expected and not _readable(p)}
+    for name in expected:
+        if name in submitted or not unknown:
+            continue
+        wanted = _grade_ids(root / "source" / assignment_id / f"{name}.ipynb")
+        stem, path = max(unknown.items(), key=lambda item: len(_grade_ids(item[1]) & wanted))
+        if not (_grade_ids(path) & wanted):
+            continue
+        del unknown[stem]
+        target = folder / f"{name}.ipynb"
+        _write_with_note(path, target, (
+            f"Your notebook was submitted as `{path.name}`; it was graded as `{name}.ipynb`, the "
+            "name it was released under. Please keep the released name next time."))
+        notebooks[:] = [p for p in notebooks if Path(p) != path] + [str(target)]
+        notebooks.sort()
+
+
+# -- generate_feedback ------------------------------------------------------------------------
+class HideHiddenTests(NbGraderPreprocessor):
+    """Feedback without hidden tests: their source, and tracebacks that could quote it, go."""
+
+    begin_hidden = Unicode("BEGIN HIDDEN TESTS").tag(config=True)
+    end_hidden = Unicode("END HIDDEN TESTS").tag(config=True)
+    placeholder = Unicode("# (hidden tests: not shown)").tag(config=True)
+
+    def preprocess(self, nb, resources):
+        cells = []
+        top_notes = notes_of(nb)
+        if top_notes:
+            cells.append(nbformat.v4.new_markdown_cell(
+                "**Notes from the grader**\n\n" + "\n".join(f"- {n}" for n in top_notes)))
+        for cell in nb.cells:
+            if cell.cell_type == "code" and utils.is_grade(cell) and not utils.is_solution(cell):
+                self._hide(cell)
+            cells.extend(nbformat.v4.new_markdown_cell(f"**Note:** {n}") for n in notes_of(cell))
+            cells.append(cell)
+        nb.cells = cells
+        return nb, resources
+
+    def _hide(self, cell: NotebookNode) -> None:
+        lines, inside, hidden = [], False, False
+        for line in cell.source.split("\n"):
+            if self.begin_hidden in line:
+                inside = hidden = True
+                lines.append(line[: len(line) - len(line.lstrip())] + self.placeholder)
+            elif self.end_hidden in line:
+                inside = False
+            elif not inside:
+                lines.append(line)
+        cell.source = "\n".join(lines)
+        if not hidden:
+            return
+        for output in cell.get("outputs", []):
+            if output.output_type == "error":
+                # A traceback quotes the lines around the failing one, which may be hidden.
+                output.traceback = [f"\x1b[0;31m{output.ename}\x1b[0m: {output.evalue}"]

@@ -1,0 +1,341 @@
+"""Checkers behind the hidden tests of the course's nbgrader assignments.
+
+A hidden test cell calls one checker with the student's functions, for example
+
+    from course_utils import grading
+    grading.check_elu_backward(elu_forward, elu_backward)
+
+The checker runs them on random shapes and values (seeded, so a regrade gives the same
+score) and compares with PyTorch, computed here on the same numbers in float64. When an
+answer is wrong it raises `GradingFailure`, an AssertionError whose one-line message names
+the function, the output and the kind of input that failed, with a hint; it never contains
+an expected value. That line is what the generated feedback shows.
+
+The references are written inline with torch, never as NumPy functions with the answer's
+signature: nothing in `course_utils` can stand in for an answer (tests/test_grading_leaks.py
+tries every function of the package against every hidden test). Checkers return None, so
+nbgrader never reads a partial score from a cell's last value.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import io
+import warnings
+import zlib
+
+import numpy as np
+
+__all__ = [
+    "GradingFailure",
+    # ps1_perceptron_ffn
+    "check_elu_forward",
+    "check_elu_backward",
+    "check_neuron_loss_and_grads",
+    "check_multilabel_loss_and_grads",
+    "check_sgd_momentum_step",
+]
+
+
+class GradingFailure(AssertionError):
+    """A hidden test failed. The message says what failed, never the expected values."""
+
+
+# ---- shared machinery ------------------------------------------------------------------------
+
+def _failure(name: str, message: str, hint: str = "") -> GradingFailure:
+    return GradingFailure(f"{name}: {message}" + (f" Hint: {hint}" if hint else ""))
+
+
+def _rng(tag: str) -> np.random.Generator:
+    """The same cases on every run (a regrade gives the same score), different per checker."""
+    return np.random.default_rng(zlib.crc32(tag.encode()))
+
+
+def _torch():
+    import torch
+
+    return torch
+
+
+def _t(array, grad: bool = False):
+    torch = _torch()
+    return torch.tensor(np.asarray(array, dtype=np.float64), requires_grad=grad)
+
+
+def _short(error: BaseException, limit: int = 160) -> str:
+    text = " ".join(str(error).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+@contextlib.contextmanager
+def _quiet():
+    """The student's prints and warnings stay out of the test cell (stderr would score 0)."""
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()), \
+            warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        yield
+
+
+def _call(name: str, fn, args: tuple, where: str):
+    __tracebackhide__ = True
+    if not callable(fn):
+        raise _failure(name, f"expected a function, got {type(fn).__name__}.")
+    try:
+        with _quiet():
+            return fn(*args)
+    except NotImplementedError:
+        raise _failure(name, "not implemented yet (it still raises NotImplementedError).") from None
+    except Exception as error:  # the student's code: report it, don't crash the checker
+        raise _failure(name, f"raised {type(error).__name__} {where}: {_short(error)}") from None
+
+
+def _as_array(name: str, what: str, value, where: str) -> np.ndarray:
+    __tracebackhide__ = True
+    try:
+        array = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise _failure(name, f"{what} should be a NumPy array of numbers, got "
+                             f"{type(value).__name__} {where}.") from None
+    return array
+
+
+def _compare(name: str, what: str, got, want, where: str, hint: str = "",
+             rtol: float = 1e-6, atol: float = 1e-9) -> None:
+    """Shape first, then finiteness, then values; the message gives no expected value."""
+    __tracebackhide__ = True
+    got = _as_array(name, what, got, where)
+    want = np.asarray(want, dtype=np.float64)
+    if got.shape != want.shape:
+        if got.size == want.size == 1:
+            got = got.reshape(want.shape)
+        else:
+            raise _failure(name, f"{what} has shape {got.shape}, expected {want.shape} {where}.")
+    if not np.all(np.isfinite(got)):
+        raise _failure(name, f"{what} contains NaN or inf {where}.", hint)
+    if not np.allclose(got, want, rtol=rtol, atol=atol):
+        error = float(np.max(np.abs(got - want) / np.maximum(1e-8, np.abs(got) + np.abs(want))))
+        raise _failure(name, f"{what} is wrong {where} (largest relative error {error:.1e}).", hint)
+
+
+def _unpack(name: str, result, count: int, spec: str, where: str) -> tuple:
+    __tracebackhide__ = True
+    if not isinstance(result, (tuple, list)) or len(result) != count:
+        got = f"a {type(result).__name__}" + (f" of length {len(result)}"
+                                               if isinstance(result, (tuple, list)) else "")
+        raise _failure(name, f"should return {spec}, got {got} {where}.")
+    return tuple(result)
+
+
+def _unchanged(name: str, what: str, before, after, where: str) -> None:
+    __tracebackhide__ = True
+    same = (all(np.array_equal(before[k], after[k]) for k in before)
+            if isinstance(before, dict) else np.array_equal(before, after))
+    if not same:
+        raise _failure(name, f"changed its argument {what} in place {where}; "
+                             "compute new arrays and leave the inputs as they were.")
+
+
+def _grads_dict(name: str, grads, keys, where: str) -> dict:
+    __tracebackhide__ = True
+    if not isinstance(grads, dict):
+        raise _failure(name, f"the gradients should be a dict with keys {list(keys)}, got "
+                             f"{type(grads).__name__} {where}.")
+    missing = [k for k in keys if k not in grads]
+    if missing:
+        raise _failure(name, f"the gradient dict is missing {missing} {where}.")
+    return grads
+
+
+# ---- ps1_perceptron_ffn ----------------------------------------------------------------------
+#
+# Values come from torch's own functions (forward only); gradients from central differences
+# of those torch functions in float64, so no reference here is an answer written out.
+
+def _numeric_grad(f, x: np.ndarray) -> np.ndarray:
+    """d f / d x by central differences (f returns a float); x is restored afterwards."""
+    from course_utils.gradcheck import numerical_gradient
+
+    return numerical_gradient(f, x, h=1e-6)
+
+
+_GRAD_TOL = {"rtol": 1e-5, "atol": 1e-7}  # central differences are good to about 1e-9 here
+
+
+def _elu_cases(tag: str):
+    rng = _rng(tag)
+    for shape, alpha in [((1,), 1.0), ((6,), 0.5), ((3, 5), 2.0), ((2, 3, 4), 1.3), ((7, 2), 0.1)]:
+        z = rng.normal(0.0, 2.0, size=shape)
+        z[np.abs(z) < 1e-3] = 0.5  # keep away from the kink at 0
+        yield z, alpha, f"for z of shape {shape} with alpha={alpha}"
+
+
+def _torch_elu(z, alpha):
+    torch = _torch()
+    return torch.nn.functional.elu(_t(z), alpha=alpha).numpy()
+
+
+def check_elu_forward(elu_forward) -> None:
+    """ELU(z) = z for z > 0, α(eᶻ − 1) otherwise; returns (out, cache). Checked against torch."""
+    __tracebackhide__ = True
+    name = "elu_forward"
+    cases = list(_elu_cases(name))
+    cases.append((np.array([-800.0, -30.0, 30.0, 800.0]), 1.5, "for very large |z| (|z| up to 800)"))
+    for z, alpha, where in cases:
+        z_before = z.copy()
+        result = _call(name, elu_forward, (z, alpha), where)
+        out, _ = _unpack(name, result, 2, "a pair (out, cache)", where)
+        _unchanged(name, "z", z_before, z, where)
+        hint = ("ELU must not overflow: np.exp of a large positive z is inf; only compute "
+                "α(eᶻ − 1) where z ≤ 0" if "large" in where else
+                "out = z where z > 0 and α(eᶻ − 1) where z ≤ 0, element-wise")
+        _compare(name, "out", out, _torch_elu(z_before, alpha), where, hint)
+
+
+def check_elu_backward(elu_forward, elu_backward) -> None:
+    """dz = dout ⊙ ELU'(z), against central differences of torch's ELU."""
+    __tracebackhide__ = True
+    name = "elu_backward"
+    rng = _rng(name + "/dout")
+    h = 1e-6
+    for z, alpha, where in _elu_cases(name):
+        result = _call("elu_forward", elu_forward, (z.copy(), alpha), where)
+        _, cache = _unpack("elu_forward", result, 2, "a pair (out, cache)", where)
+        dout = rng.normal(size=z.shape)
+        dz = _call(name, elu_backward, (dout.copy(), cache), where)
+        # ELU acts element by element, so one central difference per element is exact enough.
+        slope = (_torch_elu(z + h, alpha) - _torch_elu(z - h, alpha)) / (2 * h)
+        want = dout * slope
+        got = _as_array(name, "dz", dz, where)
+        hint = "dz = dout ⊙ ELU'(z): 1 where z > 0, α eᶻ (= out + α) where z ≤ 0"
+        if got.shape == want.shape and np.all(np.isfinite(got)) and \
+                not np.allclose(got, want, **_GRAD_TOL):
+            positive = z > 0
+            if np.allclose(got[positive], want[positive], **_GRAD_TOL):
+                hint = "right where z > 0; where z ≤ 0 the derivative of α(eᶻ − 1) is α eᶻ"
+            elif np.allclose(got[~positive], want[~positive], **_GRAD_TOL):
+                hint = "right where z ≤ 0; where z > 0 ELU is the identity, so dz = dout there"
+            if np.allclose(got, slope, **_GRAD_TOL):
+                hint = "you return ELU'(z) alone: multiply it by the upstream gradient dout"
+        _compare(name, "dz", got, want, where, hint, **_GRAD_TOL)
+
+
+def _neuron_cases(tag: str):
+    rng = _rng(tag)
+    for N, D in [(1, 3), (5, 2), (20, 7), (8, 4)]:
+        X = rng.normal(size=(N, D))
+        w = rng.normal(size=D)
+        b = float(rng.normal())
+        y = rng.integers(0, 2, size=N).astype(np.float64)
+        yield w, b, X, y, f"for X of shape {(N, D)}"
+    # saturated logits: |z| up to about 60, where a naive log(1 − σ(z)) gives log(0)
+    X = rng.normal(size=(12, 3)) * 20.0
+    w = np.array([1.0, -0.8, 0.6])
+    y = (rng.random(12) < 0.5).astype(np.float64)
+    yield w, 0.5, X, y, "when the logits are large (|z| up to about 60)"
+
+
+def _torch_bce(logits, targets, reduction="mean") -> float:
+    torch = _torch()
+    return torch.nn.functional.binary_cross_entropy_with_logits(
+        _t(logits), _t(targets), reduction=reduction).item()
+
+
+def check_neuron_loss_and_grads(neuron_loss_and_grads) -> None:
+    """Mean binary cross-entropy of a sigmoid neuron (torch) and (dw, db) (central differences)."""
+    __tracebackhide__ = True
+    name = "neuron_loss_and_grads"
+    for w, b, X, y, where in _neuron_cases(name):
+        args = (w.copy(), b, X.copy(), y.copy())
+        result = _call(name, neuron_loss_and_grads, args, where)
+        loss, dw, db = _unpack(name, result, 3, "a triple (loss, dw, db)", where)
+        _unchanged(name, "w", w, args[0], where)
+        large = "large" in where
+        stable = ("keep it finite for large |z|: log σ(z) = −log(1 + e^(−z)) is "
+                  "-np.logaddexp(0, -z), and log(1 − σ(z)) = -np.logaddexp(0, z)")
+        _compare(name, "loss", loss, _torch_bce(X @ w + b, y), where,
+                 stable if large else "L = −mean(y log a + (1 − y) log(1 − a)) with a = σ(Xw + b)")
+        want_dw = _numeric_grad(lambda v, X=X, b=b, y=y: _torch_bce(X @ v + b, y), w.copy())
+        want_db = _numeric_grad(lambda v, X=X, w=w, y=y: _torch_bce(X @ w + v[0], y),
+                                np.array([b]))[0]
+        _compare(name, "dw", dw, want_dw, where,
+                 stable if large else "dL/dz = (a − y) / N for each example; dw = Xᵀ dL/dz",
+                 **_GRAD_TOL)
+        _compare(name, "db", db, want_db, where, "db = Σ_n dL/dz_n (a sum, not a mean)",
+                 **_GRAD_TOL)
+
+
+def check_multilabel_loss_and_grads(multilabel_loss_and_grads) -> None:
+    """tanh hidden layer, sigmoid outputs, BCE summed over labels and averaged over examples."""
+    __tracebackhide__ = True
+    name = "multilabel_loss_and_grads"
+    torch = _torch()
+    rng = _rng(name)
+    keys = ("W", "b", "U", "c")
+    for N, D, H, K in [(1, 2, 3, 2), (6, 4, 5, 3), (16, 3, 8, 5), (9, 7, 2, 4)]:
+        where = f"for N={N}, n0={D}, n1={H}, K={K}"
+        params = {"W": rng.normal(size=(H, D)), "b": rng.normal(size=H) * 0.1,
+                  "U": rng.normal(size=(K, H)), "c": rng.normal(size=K) * 0.1}
+        X = rng.normal(size=(N, D))
+        Y = (rng.random((N, K)) < 0.4).astype(np.float64)
+        passed = copy.deepcopy(params)
+        result = _call(name, multilabel_loss_and_grads, (passed, X.copy(), Y.copy()), where)
+        loss, grads = _unpack(name, result, 2, "a pair (loss, grads)", where)
+        _unchanged(name, "params", params, passed, where)
+        grads = _grads_dict(name, grads, keys, where)
+
+        def reference_loss(p, X=X, Y=Y, N=N):
+            hidden = torch.tanh(_t(X) @ _t(p["W"]).T + _t(p["b"])).numpy()
+            return _torch_bce(hidden @ p["U"].T + p["c"], Y, reduction="sum") / N
+
+        _compare(name, "loss", loss, reference_loss(params), where,
+                 "sum the binary cross-entropy over the K labels, then average over the N examples")
+        want = {k: _numeric_grad(lambda v, k=k, p=params: reference_loss({**p, k: v}),
+                                 params[k].copy()) for k in keys}
+        right = {k: np.shape(grads[k]) == want[k].shape and
+                 np.allclose(np.asarray(grads[k], dtype=float), want[k], **_GRAD_TOL) for k in keys}
+        for k in ("U", "c", "W", "b"):
+            hint = {"U": "dZ = (σ(Z) − Y) / N, and dU = dZᵀ H",
+                    "c": "dc sums dZ over the examples",
+                    "W": "back through tanh: dA = (dZ U) ⊙ (1 − H²), then dW = dAᵀ X",
+                    "b": "db sums dA over the examples"}[k]
+            if k in ("W", "b") and right["U"] and right["c"]:
+                hint = "the output layer is right; " + hint
+            _compare(name, f"grads['{k}']", grads[k], want[k], where, hint, **_GRAD_TOL)
+
+
+def check_sgd_momentum_step(sgd_momentum_step) -> None:
+    """Three steps of v ← μ v + g, θ ← θ − lr v (torch.optim.SGD's rule), against its closed form
+    v_t = Σ_s μ^(t−s) g_s and θ_t = θ_0 − lr Σ_s v_s."""
+    __tracebackhide__ = True
+    name = "sgd_momentum_step"
+    rng = _rng(name)
+    for shapes, lr, momentum in [({"w": (3,)}, 0.1, 0.9),
+                                 ({"W": (4, 3), "b": (4,)}, 0.05, 0.5),
+                                 ({"E": (6, 2), "U": (2, 6), "c": (6,)}, 0.3, 0.0)]:
+        start = {k: rng.normal(size=s) for k, s in shapes.items()}
+        params = copy.deepcopy(start)
+        velocity = {k: np.zeros(s) for k, s in shapes.items()}
+        history = []
+        for step in range(1, 4):
+            where = f"at step {step} with lr={lr}, momentum={momentum} and parameters {list(shapes)}"
+            grads = {k: rng.normal(size=s) for k, s in shapes.items()}
+            history.append(grads)
+            before = (copy.deepcopy(params), copy.deepcopy(grads), copy.deepcopy(velocity))
+            result = _call(name, sgd_momentum_step, (params, grads, velocity, lr, momentum), where)
+            new_params, new_velocity = _unpack(name, result, 2, "a pair (params, velocity)", where)
+            for what, old, now in zip(("params", "grads", "velocity"), before,
+                                      (params, grads, velocity), strict=True):
+                _unchanged(name, what, old, now, where)
+            new_params = _grads_dict(name, new_params, shapes, where)
+            new_velocity = _grads_dict(name, new_velocity, shapes, where)
+            for k in shapes:
+                # v_t = Σ_{s ≤ t} μ^(t−s) g_s ;  θ_t = θ_0 − lr Σ_{r ≤ t} v_r
+                v = [sum(momentum ** (r - s) * history[s][k] for s in range(r + 1))
+                     for r in range(step)]
+                _compare(name, f"velocity['{k}']", new_velocity[k], v[-1], where,
+                         "v ← μ·v + g (the previous velocity times momentum, plus the gradient)")
+                _compare(name, f"params['{k}']", new_params[k], start[k] - lr * sum(v), where,
+                         "θ ← θ − lr·v, using the new velocity")
+            params, velocity = new_params, new_velocity

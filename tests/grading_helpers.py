@@ -1,0 +1,129 @@
+"""What the grading tests share: the assignments, their solution and hidden-test lines, and
+submissions written the way a student (or a hostile one) would hand them in."""
+
+from __future__ import annotations
+
+import ast
+import copy
+import html
+import re
+from pathlib import Path
+
+import nbformat
+
+from conftest import ROOT
+
+SOURCE = ROOT / "assignments" / "source"
+BEGIN_SOLUTION, END_SOLUTION = "### BEGIN SOLUTION", "### END SOLUTION"
+BEGIN_HIDDEN, END_HIDDEN = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
+
+
+def assignment_names() -> list[str]:
+    return sorted(p.name for p in SOURCE.iterdir() if (p / f"{p.name}.ipynb").is_file())
+
+
+def read_source(name: str) -> nbformat.NotebookNode:
+    return nbformat.read(SOURCE / name / f"{name}.ipynb", as_version=4)
+
+
+def nbgrader_meta(cell) -> dict:
+    return cell.get("metadata", {}).get("nbgrader", {})
+
+
+def is_test_cell(cell) -> bool:
+    meta = nbgrader_meta(cell)
+    return cell.cell_type == "code" and meta.get("grade", False) and not meta.get("solution", False)
+
+
+def is_answer_cell(cell) -> bool:
+    return nbgrader_meta(cell).get("solution", False)
+
+
+def region(source: str, begin: str, end: str) -> list[str]:
+    """The lines strictly between the delimiters (all regions of the cell)."""
+    lines, inside = [], False
+    for line in source.split("\n"):
+        if begin in line:
+            inside = True
+        elif end in line:
+            inside = False
+        elif inside:
+            lines.append(line)
+    return lines
+
+
+def strip_region(source: str, begin: str, end: str) -> str:
+    lines, inside = [], False
+    for line in source.split("\n"):
+        if begin in line:
+            inside = True
+        elif end in line:
+            inside = False
+        elif not inside:
+            lines.append(line)
+    return "\n".join(lines)
+
+
+def _distinctive(lines, visible: str) -> set[str]:
+    """Lines worth searching for: long enough to be specific, not also in the visible text."""
+    out = set()
+    for line in lines:
+        text = line.strip()
+        if len(text) >= 12 and not text.startswith("#") and text not in visible:
+            out.add(text)
+    return out
+
+
+def secret_lines(nb) -> tuple[set[str], set[str]]:
+    """(solution lines, hidden-test lines) of a source notebook that must never reach students."""
+    visible = "\n".join(strip_region(strip_region(c.source, BEGIN_SOLUTION, END_SOLUTION),
+                                     BEGIN_HIDDEN, END_HIDDEN) for c in nb.cells)
+    solution, hidden = [], []
+    for cell in nb.cells:
+        solution += region(cell.source, BEGIN_SOLUTION, END_SOLUTION)
+        hidden += region(cell.source, BEGIN_HIDDEN, END_HIDDEN)
+    return _distinctive(solution, visible), _distinctive(hidden, visible)
+
+
+def html_text(path: Path) -> str:
+    """The text a reader sees in an nbconvert HTML page (tags, styles and scripts removed)."""
+    page = path.read_text(encoding="utf-8")
+    body = page[page.find("<body"):]
+    body = re.sub(r"<(style|script)\b.*?</\1>", "", body, flags=re.S)
+    return html.unescape(re.sub(r"<[^>]+>", "", body))
+
+
+def defined_names(source: str) -> list[str]:
+    """Functions an answer cell defines (with its solution in place)."""
+    tree = ast.parse(source)
+    return [node.name for node in tree.body if isinstance(node, ast.FunctionDef)]
+
+
+def answer_and_tests(nb) -> list[tuple[object, list]]:
+    """Each code answer cell with the test cells that follow it (before the next answer)."""
+    pairs: list[tuple[object, list]] = []
+    for cell in nb.cells:
+        if cell.cell_type == "code" and is_answer_cell(cell):
+            pairs.append((cell, []))
+        elif is_test_cell(cell) and pairs:
+            pairs[-1][1].append(cell)
+    return pairs
+
+
+def filled_release(source_nb, release_nb) -> nbformat.NotebookNode:
+    """The release with every code answer filled in as the solution: a student who got all
+    the code right (written answers left as released). Test cells stay as released."""
+    nb = copy.deepcopy(release_nb)
+    solutions = {nbgrader_meta(c).get("grade_id"): c.source for c in source_nb.cells}
+    for cell in nb.cells:
+        meta = nbgrader_meta(cell)
+        if cell.cell_type == "code" and meta.get("solution"):
+            cell.source = solutions[meta["grade_id"]]
+    return nb
+
+
+def cell_by_id(nb, grade_id: str):
+    for cell in nb.cells:
+        if nbgrader_meta(cell).get("grade_id") == grade_id:
+            return cell
+    raise KeyError(grade_id)
