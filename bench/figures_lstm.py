@@ -34,6 +34,27 @@ from course_utils.nn.lstm import (  # noqa: E402
 THROUGHPUT_SIZES = [(64, 256, 64), (32, 128, 32)]  # batch N, hidden H, sequence T (input D = H)
 
 
+def set_threads(n):
+    """Use n threads in NumPy's BLAS and in torch (n=None: the libraries' defaults)."""
+    import torch
+
+    from course_utils.blas import set_blas_threads
+
+    torch.set_num_threads(n or DEFAULT_THREADS["torch"])
+    set_blas_threads(n or DEFAULT_THREADS["blas"])
+
+
+def _default_threads():
+    import torch
+
+    from course_utils.blas import get_blas_threads
+
+    return {"torch": torch.get_num_threads(), "blas": get_blas_threads() or 1}
+
+
+DEFAULT_THREADS = _default_threads()
+
+
 # ---- the ablation: four NumPy implementations of the same training step ----------------------
 
 
@@ -170,22 +191,206 @@ def throughput(N, H, T, rounds, variants=VARIANTS):
 
 
 def throughput_figures(quick):
+    """Both libraries with their default threads (2 on the course machine), then both with one
+    thread: on a machine shared with other work, threads that wait for a core distort timings."""
     figures = []
-    for N, H, T in THROUGHPUT_SIZES:
-        tag = f"b{N}_h{H}_t{T}"
-        # The slow baselines only in the full run: they take seconds per round at the big size.
-        variants = VARIANTS if not quick else ["step_functions", "course_utils"]
-        result = throughput(N, H, T, rounds=5 if quick else 15, variants=variants)
-        figures.append((f"lstm_numpy_vs_torch_ratio[{tag}]", result["course_utils"]["ratio"], "×"))
-        for name in variants[:-1]:
-            figures.append((f"lstm_variant_vs_torch_ratio[{tag},{name}]", result[name]["ratio"], "×"))
-        for name, r in result.items():
-            figures.append((f"lstm_train_step_ms[{tag},{name}]", r["ms"], "ms"))
+    for threads in (None, 1):
+        set_threads(threads)
+        suffix = "" if threads is None else f",threads{threads}"
+        for N, H, T in THROUGHPUT_SIZES:
+            tag = f"b{N}_h{H}_t{T}{suffix}"
+            # The slow baselines only in the full run: seconds per round at the big size.
+            variants = VARIANTS if not quick else ["step_functions", "course_utils"]
+            result = throughput(N, H, T, rounds=5 if quick else 15, variants=variants)
+            figures.append((f"lstm_numpy_vs_torch_ratio[{tag}]", result["course_utils"]["ratio"], "×"))
+            for name in variants[:-1]:
+                figures.append((f"lstm_variant_vs_torch_ratio[{tag},{name}]", result[name]["ratio"], "×"))
+            for name, r in result.items():
+                figures.append((f"lstm_train_step_ms[{tag},{name}]", r["ms"], "ms"))
+    set_threads(None)
+    return figures
+
+
+# ---- agreement with torch.nn.LSTM in float64 -------------------------------------------------
+
+
+def agreement_figures():
+    """Max abs differences of outputs and gradients vs torch.nn.LSTM with copied weights."""
+    import torch
+
+    from course_utils.gradcheck import rel_error
+
+    N, T, D, H = 8, 16, 32, 64
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((N, T, D))
+    h0, c0 = rng.standard_normal((N, H)), rng.standard_normal((N, H))
+    p = init_lstm(D, H, seed=1)
+    p["b"] += 0.3 * rng.standard_normal(4 * H)
+    dhs = rng.standard_normal((N, T, H))
+    hs, cs, cache = lstm_forward(x, h0, c0, p["W_e"], p["W_h"], p["b"])
+    grads = dict(zip(["x", "h0", "c0", "W_e", "W_h", "b"], lstm_backward(dhs, cache), strict=True))
+    lstm = torch.nn.LSTM(D, H, batch_first=True).double()
+    with torch.no_grad():
+        lstm.weight_ih_l0.copy_(torch.tensor(p["W_e"]))
+        lstm.weight_hh_l0.copy_(torch.tensor(p["W_h"]))
+        lstm.bias_ih_l0.copy_(torch.tensor(p["b"]))
+        lstm.bias_hh_l0.zero_()
+    xt = torch.tensor(x, requires_grad=True)
+    h0t, c0t = torch.tensor(h0[None], requires_grad=True), torch.tensor(c0[None], requires_grad=True)
+    out, (_, c_n) = lstm(xt, (h0t, c0t))
+    (out * torch.tensor(dhs)).sum().backward()
+    reference = {"x": xt.grad, "h0": h0t.grad[0], "c0": c0t.grad[0], "W_e": lstm.weight_ih_l0.grad,
+                 "W_h": lstm.weight_hh_l0.grad, "b": lstm.bias_ih_l0.grad}
+    grad_abs = max(float(np.max(np.abs(grads[k] - v.numpy()))) for k, v in reference.items())
+    grad_rel = max(rel_error(grads[k], v.numpy()) for k, v in reference.items())
+    out_abs = max(float(np.max(np.abs(hs - out.detach().numpy()))),
+                  float(np.max(np.abs(cs[:, -1] - c_n[0].detach().numpy()))))
+    return [("lstm_forward_max_abs_diff_vs_torch_float64", out_abs, ""),
+            ("lstm_grad_max_abs_diff_vs_torch_float64", grad_abs, ""),
+            ("lstm_grad_max_rel_error_vs_torch_float64", grad_rel, "")]
+
+
+# ---- the long-range task -----------------------------------------------------------------------
+
+
+def long_range_figures(quick):
+    """Lesson 06's protocol: one model per cell trained on distances 1-40 mixed, same budget;
+    held-out accuracy on the longest distances (33-40). Chance is 1/4."""
+    from course_utils.data import recall_task
+    from course_utils.nn.sequence_classifier import (
+        init_sequence_classifier,
+        sequence_classifier_predict,
+        train_sequence_classifier,
+    )
+
+    steps, batch = 300, 32
+    inputs, targets, _ = recall_task(steps * batch, (1, 40), seed=0)
+    test_inputs, test_targets, test_distances = recall_task(2000 if quick else 4000, (1, 40), seed=1)
+    figures = []
+    for cell in ("rnn", "lstm"):
+        params = init_sequence_classifier(cell, 6, 8, 24, 4, seed=0)
+        train_sequence_classifier(params, inputs, targets, steps, batch_size=batch, lr=1e-2)
+        correct = sequence_classifier_predict(params, test_inputs) == test_targets
+        for low, high in ((1, 4), (33, 40)):
+            chosen = (test_distances >= low) & (test_distances <= high)
+            accuracy = float(correct[chosen].mean())
+            figures.append((f"recall_accuracy[{cell},distance{low}-{high}]", accuracy, ""))
+    return figures
+
+
+# ---- the LSTM language model on the Lee corpus per wall-clock budget ----------------------------
+
+LM_RECIPE = dict(embed_dim=64, hidden_dim=128, batch_size=32, seq_len=32, lr=5e-3, max_norm=1.0)
+
+
+def _lee_ids():
+    from course_utils.data import Vocab, load_corpus
+
+    corpus = load_corpus("lee")
+    vocab = Vocab.build(corpus.train, level="char")
+    return (np.array(vocab.encode(corpus.train)), np.array(vocab.encode(corpus.valid)), len(vocab))
+
+
+def _clock(kind):
+    return time.perf_counter if kind == "wall" else time.process_time
+
+
+def lm_numpy_bpc(budget_s, clock="wall", seed=0):
+    """Train the NumPy LSTM LM (float32, Adam, clipping, truncated BPTT on contiguous batches)
+    for `budget_s` seconds; held-out bits per character on the Lee validation split."""
+    from course_utils.data import lm_batches_contiguous
+    from course_utils.nn import optim
+    from course_utils.nn.lstm_lm import init_lstm_lm, lstm_lm_backward, lstm_lm_evaluate, lstm_lm_forward
+
+    r = LM_RECIPE
+    train, valid, V = _lee_ids()
+    params = init_lstm_lm(V, r["embed_dim"], r["hidden_dim"], seed=seed, dtype=np.float32)
+    adam = optim.init_adam(params)
+    now = _clock(clock)
+    start, steps = now(), 0
+    while now() - start < budget_s:
+        state = None
+        for inputs, targets in lm_batches_contiguous(train, r["batch_size"], r["seq_len"]):
+            _, cache, state = lstm_lm_forward(params, inputs, targets, state)
+            grads, _ = optim.clip_grad_norm(lstm_lm_backward(cache), r["max_norm"])
+            optim.adam_step(params, grads, adam, lr=r["lr"])
+            steps += 1
+            if now() - start >= budget_s:
+                break
+    return lstm_lm_evaluate(params, valid, batch_size=16, seq_len=256) / np.log(2), steps
+
+
+def lm_torch_bpc(budget_s, clock="wall", seed=0):
+    """The same recipe with torch.nn.Embedding / LSTM / Linear, torch's default initialisation."""
+    import torch
+
+    from course_utils.data import lm_batches_contiguous
+
+    r = LM_RECIPE
+    train, valid, V = _lee_ids()
+    torch.manual_seed(seed)
+    embed = torch.nn.Embedding(V, r["embed_dim"])
+    lstm = torch.nn.LSTM(r["embed_dim"], r["hidden_dim"], batch_first=True)
+    head = torch.nn.Linear(r["hidden_dim"], V)
+    params = [*embed.parameters(), *lstm.parameters(), *head.parameters()]
+    opt = torch.optim.Adam(params, lr=r["lr"])
+    now = _clock(clock)
+    start, steps = now(), 0
+    while now() - start < budget_s:
+        state = None
+        for inputs, targets in lm_batches_contiguous(train, r["batch_size"], r["seq_len"]):
+            out, state = lstm(embed(torch.from_numpy(inputs)), state)
+            state = tuple(s.detach() for s in state)
+            loss = torch.nn.functional.cross_entropy(head(out).reshape(-1, V),
+                                                     torch.from_numpy(targets).reshape(-1))
+            opt.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(params, r["max_norm"])
+            opt.step()
+            steps += 1
+            if now() - start >= budget_s:
+                break
+    # Held out: the same protocol as lstm_lm_evaluate (16 streams, chunks of 256, state carried).
+    with torch.no_grad():
+        inputs_all, targets_all = valid[:-1], valid[1:]
+        stream = len(inputs_all) // 16
+        x = torch.from_numpy(inputs_all[:16 * stream].reshape(16, stream))
+        y = torch.from_numpy(targets_all[:16 * stream].reshape(16, stream))
+        total, count, state = 0.0, 0, None
+        for s in range(0, stream, 256):
+            out, state = lstm(embed(x[:, s:s + 256]), state)
+            logp = torch.log_softmax(head(out), dim=-1)
+            total -= float(logp.gather(-1, y[:, s:s + 256, None]).sum())
+            count += y[:, s:s + 256].numel()
+        tail_x, tail_y = inputs_all[16 * stream:], targets_all[16 * stream:]
+        if len(tail_x):
+            last = (state[0][:, -1:].contiguous(), state[1][:, -1:].contiguous())
+            out, _ = lstm(embed(torch.from_numpy(tail_x)[None]), last)
+            logp = torch.log_softmax(head(out), dim=-1)
+            total -= float(logp.gather(-1, torch.from_numpy(tail_y)[None, :, None]).sum())
+            count += len(tail_y)
+    return total / count / np.log(2), steps
+
+
+def lm_figures(quick):
+    """Both at the same recipe, one thread each; 60 s of wall-clock time (what a learner waits)
+    and 60 s of process CPU time (what the code costs, whatever else runs on the machine)."""
+    budget = 15.0 if quick else 60.0
+    set_threads(1)
+    figures = []
+    for clock in (("wall",) if quick else ("wall", "cpu")):
+        tag = f"{budget:g}s_{clock}"
+        for name, fn in (("numpy", lm_numpy_bpc), ("torch", lm_torch_bpc)):
+            bpc, steps = fn(budget, clock)
+            figures.append((f"lstm_lm_{name}_bpc[{tag}]", bpc, "bits/char"))
+            figures.append((f"lstm_lm_{name}_steps[{tag}]", steps, "updates"))
+    set_threads(None)
     return figures
 
 
 def figures(quick: bool) -> list[tuple[str, float, str]]:
-    return throughput_figures(quick)
+    return [*agreement_figures(), *throughput_figures(quick), *long_range_figures(quick),
+            *lm_figures(quick)]
 
 
 if __name__ == "__main__":

@@ -102,7 +102,9 @@ def lstm_lm_logits(params, inputs, state=None):
     inputs = _check_ids(fn, "inputs", inputs, E.shape[0])
     h0, c0 = _initial_state(fn, params, inputs.shape[0], state)
     hs, cs, _ = lstm_forward(E[inputs], h0, c0, params["W_e"], params["W_h"], params["b"])
-    return hs @ _output_matrix(params).T + params["c"], hs, cs
+    N, T, H = hs.shape
+    logits = (hs.reshape(N * T, H) @ _output_matrix(params).T).reshape(N, T, -1) + params["c"]
+    return logits, hs, cs
 
 
 def lstm_lm_forward(params, inputs, targets, state=None):
@@ -124,7 +126,8 @@ def lstm_lm_forward(params, inputs, targets, state=None):
     U = _output_matrix(params)
     x, embed_cache = embedding_forward(inputs, E)                                    # (N, T, D)
     hs, cs, lstm_cache = lstm_forward(x, h0, c0, params["W_e"], params["W_h"], params["b"])
-    logits = hs @ U.T + params["c"]                                                  # (N, T, V)
+    N, T, H = hs.shape
+    logits = (hs.reshape(N * T, H) @ U.T).reshape(N, T, -1) + params["c"]             # (N, T, V)
     loss, ce_cache = cross_entropy_forward(logits, targets)
     cache = (embed_cache, lstm_cache, ce_cache, hs, "U" not in params, U)
     return loss, cache, (hs[:, -1].copy(), cs[:, -1].copy())
@@ -138,7 +141,7 @@ def lstm_lm_backward(cache):
     dlogits_2d = dlogits.reshape(N * T, -1)
     dU = dlogits_2d.T @ hs.reshape(N * T, H)       # (V, H)
     dc = dlogits_2d.sum(axis=0)                    # (V,)
-    dhs = dlogits @ U                              # (N, T, H)
+    dhs = (dlogits_2d @ U).reshape(N, T, H)        # (N, T, H)
     dx, _, _, dW_e, dW_h, db = lstm_backward(dhs, lstm_cache)
     dE = embedding_backward(dx, embed_cache)
     grads = {"E": dE, "W_e": dW_e, "W_h": dW_h, "b": db}
