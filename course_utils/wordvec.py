@@ -428,7 +428,8 @@ def truncated_svd(matrix: np.ndarray, k: int, n_iter: int = 5, n_oversamples: in
 
     Halko, Martinsson & Tropp (2011): multiply by a seeded random (m, k + p) matrix, sharpen
     with `n_iter` power iterations, then take the exact SVD of the small projected matrix.
-    A full SVD of a 4,000 x 4,000 matrix takes minutes on a laptop; this takes a second.
+    A full SVD of a 4,000 x 4,000 matrix takes tens of seconds or more on a laptop CPU; this
+    takes about a second.
     """
     matrix = np.asarray(matrix)
     if matrix.ndim != 2:
