@@ -130,10 +130,11 @@ def similarity_scatter(models, datasets=None, dataset: str | None = None, word: 
                 ylabel="rank of the cosine / n", title="The same pairs ranked: ρ is their correlation")
     rank_ax.plot([0, 1], [0, 1], color="grey", linewidth=1, linestyle="--")
     rank_ax.text(0.97, 1.0, "same rank", rotation=45, ha="right", va="top", fontsize="small", color="grey")
-    style = {"cmap": "RdBu", "vmin": -1, "vmax": 1, "s": 20, "edgecolors": "none"}
+    # coolwarm's middle is grey, so pairs ranked alike stay visible on white (RdBu's is white)
+    style = {"cmap": "coolwarm_r", "vmin": -1, "vmax": 1, "s": 20, "edgecolors": "none"}
     dots = [ax.scatter(np.zeros(0), np.zeros(0), c=np.zeros(0), **style) for ax in (score_ax, rank_ax)]
     colorbar = plot.fig.colorbar(dots[1], ax=rank_ax)
-    colorbar.set_label("rank difference d / n (human − cosine)")
+    colorbar.set_label("rank difference d / n (human − cosine);\nred: the model ranks the pair higher")
     rho_text = score_ax.text(0.02, 0.97, "", transform=score_ax.transAxes, va="top", fontsize="medium",
                              bbox={"facecolor": "white", "alpha": 0.85, "edgecolor": "grey"})
     names = [score_ax.text(0, 0, "", fontsize="small", zorder=5) for _ in range(8)]  # (text is slow: once)
