@@ -1,0 +1,185 @@
+"""Sentence encoders, the softmax classifier head and cross-validation (lesson 07)."""
+
+import numpy as np
+import pytest
+import torch
+from scipy.stats import binomtest
+
+from course_utils.gradcheck import compare_with_torch, numerical_gradient, rel_error
+from course_utils.nn.bidirectional import init_bidirectional, torch_weights
+from course_utils.nn.encoders import (
+    average_word_vectors,
+    classifier_probabilities,
+    cross_validate,
+    final_states_backward,
+    final_states_forward,
+    init_softmax_classifier,
+    lstm_sentence_vectors,
+    pad_ids,
+    softmax_classifier_backward,
+    softmax_classifier_forward,
+    stratified_k_fold,
+    train_softmax_classifier,
+    wilson_interval,
+)
+from course_utils.wordvec import WordVectors
+
+
+def tiny_vectors():
+    return WordVectors(["good", "bad", "film"], np.array([[3.0, 0.0], [0.0, 2.0], [1.0, 1.0]]))
+
+
+# ---- sentences -> vectors ---------------------------------------------------------------------
+
+
+def test_average_word_vectors_averages_unit_vectors_of_known_words():
+    features, coverage = average_word_vectors([["good", "film", "zzz"], ["qqq"], ["bad"]], tiny_vectors())
+    np.testing.assert_allclose(features[0], ([1, 0] + np.array([1, 1]) / np.sqrt(2)) / 2)
+    np.testing.assert_array_equal(features[1], [0, 0])          # nothing known: zeros
+    np.testing.assert_allclose(features[2], [0, 1])
+    assert coverage == pytest.approx(3 / 5)
+    raw, _ = average_word_vectors([["good", "bad"]], tiny_vectors(), normalise=False)
+    np.testing.assert_allclose(raw[0], [1.5, 1.0])
+    with pytest.raises(TypeError, match="token_lists must be a list of lists"):
+        average_word_vectors("good film", tiny_vectors())
+    with pytest.raises(ValueError, match=r"token_lists\[1\] are empty"):
+        average_word_vectors([["good"], []], tiny_vectors())
+    with pytest.raises(TypeError, match="word_vectors must have .index"):
+        average_word_vectors([["good"]], {"good": [1, 0]})
+
+
+def test_pad_ids():
+    ids, lengths = pad_ids([[5, 6, 7], [8]], pad_id=0)
+    np.testing.assert_array_equal(ids, [[5, 6, 7], [8, 0, 0]])
+    np.testing.assert_array_equal(lengths, [3, 1])
+
+
+def test_final_states_read_the_last_real_step_and_the_first_backward_step(rng):
+    hs = rng.standard_normal((3, 5, 4))                         # H = 2 per direction
+    lengths = np.array([5, 2, 3])
+    s, cache = final_states_forward(hs, lengths, bidirectional=True)
+    np.testing.assert_array_equal(s[1], np.r_[hs[1, 1, :2], hs[1, 0, 2:]])
+    np.testing.assert_array_equal(s[2], np.r_[hs[2, 2, :2], hs[2, 0, 2:]])
+    uni, _ = final_states_forward(hs, lengths)
+    np.testing.assert_array_equal(uni, hs[[0, 1, 2], [4, 1, 2]])
+    # the backward pass is the adjoint of the selection: <ds, s> = <dhs, hs>
+    ds = rng.standard_normal(s.shape)
+    dhs = final_states_backward(ds, cache)
+    assert np.sum(ds * s) == pytest.approx(np.sum(dhs * hs))
+    numeric = numerical_gradient(lambda h: np.sum(final_states_forward(h, lengths, True)[0] * ds), hs)
+    assert rel_error(dhs, numeric) <= 1e-8
+    with pytest.raises(ValueError, match="even last axis"):
+        final_states_forward(hs[:, :, :3], bidirectional=True)
+    with pytest.raises(ValueError, match=r"ds has shape \(3, 3\), expected \(3, 4\)"):
+        final_states_backward(ds[:, :3], cache)
+
+
+def test_lstm_sentence_vectors_equal_torchs_final_states_on_packed_sentences(rng):
+    D, H = 3, 4
+    fwd, bwd = init_bidirectional(D, H, seed=6)
+    x = rng.standard_normal((4, 6, D))
+    lengths = np.array([6, 2, 5, 1])
+    s, hs = lstm_sentence_vectors(x, lengths, fwd, bwd)
+    lstm = torch.nn.LSTM(D, H, batch_first=True, bidirectional=True).double()
+    lstm.load_state_dict({k: torch.from_numpy(v.copy())
+                          for k, v in torch_weights([(fwd, bwd)], bidirectional=True).items()})
+    packed = torch.nn.utils.rnn.pack_padded_sequence(torch.from_numpy(x), torch.from_numpy(lengths),
+                                                     batch_first=True, enforce_sorted=False)
+    _, (h_n, _) = lstm(packed)                                  # h_n: (2, N, H), forward then backward
+    expected = torch.cat([h_n[0], h_n[1]], dim=1).detach().numpy()
+    assert s.shape == (4, 2 * H) and hs.shape == (4, 6, 2 * H)
+    assert np.max(np.abs(s - expected)) <= 1e-12
+    uni, _ = lstm_sentence_vectors(x, lengths, fwd)
+    np.testing.assert_array_equal(uni, s[:, :H])               # the forward half is the LSTM alone
+
+
+# ---- the classifier head ------------------------------------------------------------------------
+
+
+def test_softmax_classifier_gradients_match_numerical_and_torch(rng):
+    features = rng.standard_normal((7, 5))
+    labels = rng.integers(0, 3, 7)
+    params = init_softmax_classifier(5, 3)
+    params["W"] += rng.standard_normal((3, 5))
+    params["b"] += rng.standard_normal(3)
+    loss, cache = softmax_classifier_forward(params, features, labels, weight_decay=0.3)
+    grads = softmax_classifier_backward(cache)
+    for name in ("W", "b"):
+        numeric = numerical_gradient(
+            lambda _: softmax_classifier_forward(params, features, labels, 0.3)[0], params[name])
+        assert rel_error(grads[name], numeric) <= 1e-7, name
+
+    def torch_loss(t):
+        logits = torch.from_numpy(features) @ t["W"].T + t["b"]
+        ce = torch.nn.functional.cross_entropy(logits, torch.from_numpy(labels))
+        return ce + 0.15 * (t["W"] ** 2).sum()
+
+    report = compare_with_torch(torch_loss, params, grads)
+    assert report.ok, str(report)
+    assert loss == pytest.approx(float(torch_loss({k: torch.from_numpy(v) for k, v in params.items()})))
+    with pytest.raises(ValueError, match=r"features has shape \(7, 4\) but W has shape \(3, 5\)"):
+        softmax_classifier_forward(params, features[:, :4], labels)
+
+
+def test_training_separates_a_separable_problem_and_standardises_with_training_statistics(rng):
+    features = rng.standard_normal((60, 3)) * [1.0, 100.0, 0.01] + [0.0, 500.0, 0.0]
+    labels = (features[:, 2] > 0).astype(np.int64)              # only the tiny feature matters
+    model, losses = train_softmax_classifier(features, labels, epochs=300)
+    assert losses[-1] < 0.3 * losses[0]
+    probabilities = classifier_probabilities(model, features)
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0)
+    assert np.mean(probabilities.argmax(axis=1) == labels) >= 0.95
+    np.testing.assert_allclose(model["mean"], features.mean(axis=0))
+    np.testing.assert_allclose(model["scale"], features.std(axis=0))
+    with pytest.raises(ValueError, match=r"labels has shape \(59,\)"):
+        train_softmax_classifier(features, labels[:-1])
+    with pytest.raises(ValueError, match="reads 3 numbers per sentence"):
+        classifier_probabilities(model, features[:, :2])
+
+
+# ---- cross-validation ---------------------------------------------------------------------------
+
+
+def test_stratified_k_fold_partitions_and_balances():
+    labels = np.array([0] * 12 + [1] * 8)
+    folds = stratified_k_fold(labels, k=4, seed=3)
+    tests = np.concatenate([test for _, test in folds])
+    np.testing.assert_array_equal(np.sort(tests), np.arange(20))    # each example tested once
+    for train, test in folds:
+        assert not set(train) & set(test) and len(train) + len(test) == 20
+        assert np.bincount(labels[test]).tolist() == [3, 2]
+    again = stratified_k_fold(labels, k=4, seed=3)
+    assert all(np.array_equal(a[1], b[1]) for a, b in zip(folds, again, strict=True))
+    other = stratified_k_fold(labels, k=4, seed=4)
+    assert not all(np.array_equal(a[1], b[1]) for a, b in zip(folds, other, strict=True))
+    with pytest.raises(ValueError, match="need at least 5 examples of every class; class 1 has 4"):
+        stratified_k_fold(np.array([0] * 6 + [1] * 4), k=5)
+    with pytest.raises(ValueError, match="k must be an integer >= 2"):
+        stratified_k_fold(labels, k=1)
+
+
+def test_cross_validation_cannot_memorise_its_test_sentences(rng):
+    """One-hot 'features' (a sentence's own index) let a head memorise its training sentences
+    perfectly, but say nothing about an unseen one: held-out accuracy must be chance."""
+    labels = np.array([0, 1] * 50)
+    memorise = np.eye(100)
+    accuracies, predictions = cross_validate(memorise, labels, k=5, seed=0)
+    assert accuracies.shape == (5,) and predictions.shape == (100,)
+    model, _ = train_softmax_classifier(memorise, labels)
+    assert np.mean(classifier_probabilities(model, memorise).argmax(axis=1) == labels) == 1.0
+    assert 0.3 <= accuracies.mean() <= 0.7
+    informative = labels[:, None] + 0.3 * rng.standard_normal((100, 2))
+    accuracies, predictions = cross_validate(informative, labels, k=5, seed=0)
+    assert accuracies.mean() >= 0.95
+    assert np.mean(predictions == labels) == pytest.approx(accuracies.mean())
+
+
+def test_wilson_interval_matches_scipy():
+    for correct, n in [(100, 200), (0, 40), (37, 40), (113, 200)]:
+        expected = binomtest(correct, n).proportion_ci(method="wilson")
+        low, high = wilson_interval(correct, n)
+        assert low == pytest.approx(expected.low, abs=1e-12)
+        assert high == pytest.approx(expected.high, abs=1e-12)
+    assert wilson_interval(100, 200) == pytest.approx((0.43136, 0.56864), abs=1e-5)
+    with pytest.raises(ValueError, match="correct must lie in 0..n = 0..10, got 11"):
+        wilson_interval(11, 10)
