@@ -254,37 +254,38 @@ def download(url: str, checksum: str, filename: str | None = None,
         print(f"The cached {filename} does not match its checksum; downloading it again.")
 
     _check_reachable(url, timeout)
-    cache.mkdir(parents=True, exist_ok=True)
+    try:
+        cache.mkdir(parents=True, exist_ok=True)
+        fd, part_name = tempfile.mkstemp(dir=cache, prefix=f".{filename}.", suffix=".part")
+    except OSError as error:
+        raise DownloadError(f"cannot write to the cache folder {cache} ({error.strerror or error}); "
+                            f"point {CACHE_ENV} to a writable folder") from error
+    part = Path(part_name)
     _remove_stale_parts(cache, filename)
     request = urllib.request.Request(url, headers={"User-Agent": "course_utils (Python urllib)"})
-    try:
-        response = urllib.request.urlopen(request, timeout=timeout)
-    except urllib.error.HTTPError as error:
-        raise DownloadError(f"{url}: the server answered HTTP {error.code} {error.reason}") from error
-    except urllib.error.URLError as error:
-        kind = OfflineError if _looks_offline(error.reason) else DownloadError
-        raise kind(f"cannot get {url}: {error.reason}") from error
-    except (OSError, http.client.HTTPException) as error:
-        kind = OfflineError if _looks_offline(error) else DownloadError
-        raise kind(f"cannot get {url}: {error!r}") from error
-
     hasher = hashlib.new(algorithm)
-    fd, part_name = tempfile.mkstemp(dir=cache, prefix=f".{filename}.", suffix=".part")
-    part = Path(part_name)
     try:
-        with response, os.fdopen(fd, "wb") as out:
-            started = time.monotonic()
+        with os.fdopen(fd, "wb") as out:
             try:
-                received = _copy_stream(response, out, hasher, filename, progress)
-            except (OSError, http.client.HTTPException) as error:  # reset, timeout, bad chunk
-                raise DownloadError(f"the transfer of {url} was interrupted ({error!r}); "
-                                    "nothing was saved, try again") from error
+                response = urllib.request.urlopen(request, timeout=timeout)
+            except urllib.error.HTTPError as error:
+                raise DownloadError(f"{url}: the server answered HTTP {error.code} {error.reason}") from error
+            except urllib.error.URLError as error:
+                kind = OfflineError if _looks_offline(error.reason) else DownloadError
+                raise kind(f"cannot get {url}: {error.reason}") from error
+            except (OSError, http.client.HTTPException) as error:
+                kind = OfflineError if _looks_offline(error) else DownloadError
+                raise kind(f"cannot get {url}: {error!r}") from error
+            with response:
+                started = time.monotonic()
+                try:
+                    received = _copy_stream(response, out, hasher, filename, progress)
+                except (OSError, http.client.HTTPException) as error:  # reset, timeout, bad chunk
+                    raise DownloadError(f"the transfer of {url} was interrupted ({error!r}); "
+                                        "nothing was saved, try again") from error
+                length = response.headers.get("Content-Length")
             out.flush()
             os.fsync(out.fileno())
-            length = response.headers.get("Content-Length")
-        if progress:
-            print(f"\rDownloaded {filename}: {received / 1e6:.1f} MB in "
-                  f"{time.monotonic() - started:.1f} s" + " " * 10)
         if length is not None and length.isdigit() and received != int(length):
             raise DownloadError(f"the transfer of {url} was interrupted after {received:,} of "
                                 f"{int(length):,} bytes; nothing was saved, try again")
@@ -293,6 +294,9 @@ def download(url: str, checksum: str, filename: str | None = None,
             raise ChecksumError(f"{url} has {algorithm} {actual}, expected {expected}; the file was "
                                 "discarded (a changed file upstream, or a proxy that altered it)")
         os.replace(part, target)  # atomic: the final name only ever holds a verified file
+        if progress:
+            print(f"\rDownloaded and verified {filename}: {received / 1e6:.1f} MB in "
+                  f"{time.monotonic() - started:.1f} s" + " " * 10)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             part.unlink()

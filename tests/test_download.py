@@ -25,7 +25,9 @@ MD5 = hashlib.md5(PAYLOAD).hexdigest()
 
 
 class Handler(http.server.SimpleHTTPRequestHandler):
-    """Serves the folder; /cut/<name> stops halfway through, /stall/<name> never sends a body."""
+    """Serves the folder, and misbehaves on request: /cut/<name> stops halfway through the body,
+    /chunked-cut/<name> stops inside a chunk, /nolength-cut/<name> sends half a body without a
+    Content-Length, /stall/<name> never sends a body."""
 
     requests: list  # set per server
 
@@ -34,6 +36,22 @@ class Handler(http.server.SimpleHTTPRequestHandler):
 
     def do_GET(self):
         self.requests.append(self.path)
+        if self.path.startswith(("/chunked-cut/", "/nolength-cut/")):
+            body = (self.directory_path / self.path.split("/")[-1]).read_bytes()
+            half = body[: len(body) // 2]
+            self.send_response(200)
+            if self.path.startswith("/chunked-cut/"):
+                self.send_header("Transfer-Encoding", "chunked")
+                self.end_headers()
+                self.wfile.write(f"{len(half):x}\r\n".encode() + half + b"\r\n")
+                self.wfile.write(f"{len(half):x}\r\n".encode() + half[:1000])   # cut inside a chunk
+            else:
+                self.end_headers()
+                self.wfile.write(half)
+            self.wfile.flush()
+            self.connection.shutdown(socket.SHUT_RDWR)
+            self.close_connection = True
+            return
         if self.path.startswith(("/cut/", "/stall/")):
             body = (self.directory_path / self.path.split("/")[-1]).read_bytes()
             self.send_response(200)
@@ -112,7 +130,7 @@ def test_filename_and_progress_output(server, cache, capsys):
     base, _, _ = server
     path = download.download(f"{base}/vectors.bin", SHA256, filename="glove.bin", cache_dir=cache)
     assert path.name == "glove.bin" and cache_contents(cache) == ["glove.bin"]
-    assert "Downloaded glove.bin: 1.0 MB" in capsys.readouterr().out
+    assert "Downloaded and verified glove.bin: 1.0 MB" in capsys.readouterr().out
 
 
 def test_default_cache_dir_follows_the_environment(server, tmp_path, monkeypatch):
@@ -159,6 +177,33 @@ def test_interrupted_transfer_leaves_nothing(server, cache):
     assert "nothing was saved" in str(info.value)
     assert cache_contents(cache) == []
     assert requests == ["/cut/vectors.bin"]
+
+
+def test_connection_closed_inside_a_chunk_leaves_nothing(server, cache):
+    base, _, _ = server
+    with pytest.raises(DownloadError, match="interrupted.*IncompleteRead") as info:
+        download.download(f"{base}/chunked-cut/vectors.bin", SHA256, cache_dir=cache, progress=False)
+    assert not isinstance(info.value, ChecksumError)
+    assert cache_contents(cache) == []
+
+
+def test_cut_without_a_length_is_caught_by_the_checksum(server, cache):
+    base, _, _ = server
+    with pytest.raises(ChecksumError, match="discarded"):
+        download.download(f"{base}/nolength-cut/vectors.bin", SHA256, cache_dir=cache, progress=False)
+    assert cache_contents(cache) == []
+
+
+def test_unwritable_cache_is_a_download_error_with_a_hint(server, tmp_path, capsys):
+    base, requests, _ = server
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the cache folder should be")
+    with pytest.raises(DownloadError, match="cannot write to the cache folder.*COURSE_UTILS_CACHE"):
+        download.download(f"{base}/vectors.bin", SHA256, cache_dir=blocker / "cache", progress=False)
+    assert download.download_or_fallback(f"{base}/vectors.bin", SHA256, fallback=0,
+                                         cache_dir=blocker / "cache") == 0
+    assert "Download failed: could not get vectors.bin" in capsys.readouterr().out
+    assert requests == []
 
 
 def test_stalled_transfer_times_out_and_leaves_nothing(server, cache):
