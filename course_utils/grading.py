@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import functools
 import io
 import warnings
 import zlib
@@ -35,6 +36,12 @@ __all__ = [
     "check_neuron_loss_and_grads",
     "check_multilabel_loss_and_grads",
     "check_sgd_momentum_step",
+    # ps2_neural_lms
+    "check_window_lm_direct",
+    "check_leaky_rnn_step_forward",
+    "check_leaky_rnn_step_backward",
+    "check_leaky_rnn_forward",
+    "check_leaky_rnn_backward",
 ]
 
 
@@ -59,9 +66,28 @@ def _torch():
     return torch
 
 
+def _checker(check):
+    """Run a checker with torch on one thread: tiny tensors, and on a busy machine a second
+    thread only adds waiting (10 ms per operation instead of 30 µs). Restored afterwards."""
+    @functools.wraps(check)
+    def run(*args, **kwargs):
+        __tracebackhide__ = True
+        torch = _torch()
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            return check(*args, **kwargs)
+        finally:
+            torch.set_num_threads(threads)
+
+    return run
+
+
 def _t(array, grad: bool = False):
     torch = _torch()
-    return torch.tensor(np.asarray(array, dtype=np.float64), requires_grad=grad)
+    if grad:
+        return torch.tensor(np.asarray(array, dtype=np.float64), requires_grad=True)
+    return torch.from_numpy(np.ascontiguousarray(array, dtype=np.float64))  # no copy
 
 
 def _short(error: BaseException, limit: int = 160) -> str:
@@ -176,6 +202,7 @@ def _torch_elu(z, alpha):
     return torch.nn.functional.elu(_t(z), alpha=alpha).numpy()
 
 
+@_checker
 def check_elu_forward(elu_forward) -> None:
     """ELU(z) = z for z > 0, α(eᶻ − 1) otherwise; returns (out, cache). Checked against torch."""
     __tracebackhide__ = True
@@ -193,6 +220,7 @@ def check_elu_forward(elu_forward) -> None:
         _compare(name, "out", out, _torch_elu(z_before, alpha), where, hint)
 
 
+@_checker
 def check_elu_backward(elu_forward, elu_backward) -> None:
     """dz = dout ⊙ ELU'(z), against central differences of torch's ELU."""
     __tracebackhide__ = True
@@ -242,6 +270,7 @@ def _torch_bce(logits, targets, reduction="mean") -> float:
         _t(logits), _t(targets), reduction=reduction).item()
 
 
+@_checker
 def check_neuron_loss_and_grads(neuron_loss_and_grads) -> None:
     """Mean binary cross-entropy of a sigmoid neuron (torch) and (dw, db) (central differences)."""
     __tracebackhide__ = True
@@ -266,6 +295,7 @@ def check_neuron_loss_and_grads(neuron_loss_and_grads) -> None:
                  **_GRAD_TOL)
 
 
+@_checker
 def check_multilabel_loss_and_grads(multilabel_loss_and_grads) -> None:
     """tanh hidden layer, sigmoid outputs, BCE summed over labels and averaged over examples."""
     __tracebackhide__ = True
@@ -305,6 +335,7 @@ def check_multilabel_loss_and_grads(multilabel_loss_and_grads) -> None:
             _compare(name, f"grads['{k}']", grads[k], want[k], where, hint, **_GRAD_TOL)
 
 
+@_checker
 def check_sgd_momentum_step(sgd_momentum_step) -> None:
     """Three steps of v ← μ v + g, θ ← θ − lr v (torch.optim.SGD's rule), against its closed form
     v_t = Σ_s μ^(t−s) g_s and θ_t = θ_0 − lr Σ_s v_s."""
@@ -339,3 +370,172 @@ def check_sgd_momentum_step(sgd_momentum_step) -> None:
                 _compare(name, f"params['{k}']", new_params[k], start[k] - lr * sum(v), where,
                          "θ ← θ − lr·v, using the new velocity")
             params, velocity = new_params, new_velocity
+
+
+# ---- ps2_neural_lms --------------------------------------------------------------------------
+#
+# The forward formulas of the assignment, written in torch (the specification, not an answer:
+# no NumPy function here has an answer's signature); gradients by central differences.
+
+@_checker
+def check_window_lm_direct(window_lm_direct_loss_and_grads) -> None:
+    """Bengio's window LM with direct connections G, against torch (loss) and central differences."""
+    __tracebackhide__ = True
+    name = "window_lm_direct_loss_and_grads"
+    torch = _torch()
+    rng = _rng(name)
+    keys = ("E", "W", "b", "U", "G", "c")
+    for V, n, D, H, B in [(5, 1, 2, 3, 1), (7, 3, 2, 4, 6), (6, 2, 3, 2, 9), (8, 3, 2, 3, 5)]:
+        where = f"for V={V}, n={n}, D={D}, H={H} and a batch of B={B}"
+        params = {"E": rng.normal(size=(V, D)), "W": rng.normal(size=(H, n * D)) * 0.5,
+                  "b": rng.normal(size=H) * 0.1, "U": rng.normal(size=(V, H)) * 0.5,
+                  "G": rng.normal(size=(V, n * D)) * 0.5, "c": rng.normal(size=V) * 0.1}
+        contexts = rng.integers(0, V, size=(B, n))
+        contexts[0, :] = contexts[0, 0]  # one word several times in a context: rows of dE add up
+        targets = rng.integers(0, V, size=B)
+        passed = copy.deepcopy(params)
+        result = _call(name, window_lm_direct_loss_and_grads,
+                       (passed, contexts.copy(), targets.copy()), where)
+        loss, grads = _unpack(name, result, 2, "a pair (loss, grads)", where)
+        _unchanged(name, "params", params, passed, where)
+        grads = _grads_dict(name, grads, keys, where)
+
+        def reference_loss(p, contexts=contexts, targets=targets, B=B):
+            x = _t(p["E"])[torch.as_tensor(contexts)].reshape(B, -1)  # (B, n·D)
+            hidden = torch.tanh(x @ _t(p["W"]).T + _t(p["b"]))
+            logits = hidden @ _t(p["U"]).T + x @ _t(p["G"]).T + _t(p["c"])
+            return torch.nn.functional.cross_entropy(logits, torch.as_tensor(targets)).item()
+
+        _compare(name, "loss", loss, reference_loss(params), where,
+                 "logits = U h + G x + c, then the mean cross-entropy over the batch")
+        want = {k: _numeric_grad(lambda v, k=k, p=params: reference_loss({**p, k: v}),
+                                 params[k].copy()) for k in keys}
+        right = {k: np.shape(grads[k]) == want[k].shape and
+                 np.allclose(np.asarray(grads[k], dtype=float), want[k], **_GRAD_TOL) for k in keys}
+        hints = {"c": "dc sums dlogits = (softmax − onehot) / B over the batch",
+                 "U": "dU = dlogitsᵀ h",
+                 "G": "the direct path: dG = dlogitsᵀ x, with x the concatenated embeddings",
+                 "W": "back through tanh: da = (dlogits U) ⊙ (1 − h²), dW = daᵀ x",
+                 "b": "db sums da over the batch",
+                 "E": "dx gets two contributions, dlogits G and da W; reshape it to (B, n, D) "
+                      "and add each row into dE at its word (np.add.at: a word can repeat)"}
+        for k in ("c", "U", "G", "W", "b", "E"):
+            hint = hints[k]
+            if k == "E" and all(right[j] for j in ("c", "U", "G", "W", "b")):
+                hint = "every other gradient is right; " + hint
+            _compare(name, f"grads['{k}']", grads[k], want[k], where, hint, **_GRAD_TOL)
+
+
+def _leaky_step_torch(x, h_prev, W_e, W_h, b, alpha):
+    torch = _torch()
+    a = _t(h_prev) @ _t(W_h).T + _t(x) @ _t(W_e).T + _t(b)
+    return ((1 - alpha) * _t(h_prev) + alpha * torch.tanh(a)).numpy()
+
+
+def _leaky_sequence_torch(x, h0, W_e, W_h, b, alpha):
+    h, hs = h0, []
+    for t in range(x.shape[1]):
+        h = _leaky_step_torch(x[:, t], h, W_e, W_h, b, alpha)
+        hs.append(h)
+    return np.stack(hs, axis=1)
+
+
+def _leaky_cases(tag: str, sequence: bool):
+    rng = _rng(tag)
+    sizes = [(1, 2, 3, 1, 0.5), (4, 3, 5, 3, 0.2), (3, 5, 2, 6, 0.9), (2, 1, 4, 4, 0.05)]
+    for N, D, H, T, alpha in sizes:
+        x = rng.normal(size=(N, T, D) if sequence else (N, D))
+        h = rng.normal(size=(N, H)) * 0.5
+        W_e, W_h = rng.normal(size=(H, D)) * 0.6, rng.normal(size=(H, H)) * 0.6
+        b = rng.normal(size=H) * 0.1
+        shape = f"x of shape {x.shape}"
+        yield x, h, W_e, W_h, b, alpha, f"for {shape}, H={H} and alpha={alpha}"
+
+
+def _upstream_grad(forward, inputs, i, upstream, *extra):
+    """d Σ(forward(inputs) ⊙ upstream) / d inputs[i], by central differences."""
+    def weighted_sum(value):
+        args = list(inputs)
+        args[i] = value
+        return float(np.sum(forward(*args, *extra) * upstream))
+
+    return _numeric_grad(weighted_sum, np.array(inputs[i], dtype=np.float64))
+
+
+_LEAKY_NAMES = ("dx", "dh_prev", "dW_e", "dW_h", "db")
+
+
+@_checker
+def check_leaky_rnn_step_forward(leaky_rnn_step_forward) -> None:
+    """h = (1 − α) h_prev + α tanh(h_prev W_hᵀ + x W_eᵀ + b); returns (h, cache)."""
+    __tracebackhide__ = True
+    name = "leaky_rnn_step_forward"
+    for x, h_prev, W_e, W_h, b, alpha, where in _leaky_cases(name, sequence=False):
+        result = _call(name, leaky_rnn_step_forward, (x, h_prev, W_e, W_h, b, alpha), where)
+        h, _ = _unpack(name, result, 2, "a pair (h, cache)", where)
+        _compare(name, "h", h, _leaky_step_torch(x, h_prev, W_e, W_h, b, alpha), where,
+                 "mix the old state and the vanilla step: (1 − α) h_prev + α tanh(a)")
+
+
+@_checker
+def check_leaky_rnn_step_backward(leaky_rnn_step_forward, leaky_rnn_step_backward) -> None:
+    """(dx, dh_prev, dW_e, dW_h, db) of one leaky step, against central differences."""
+    __tracebackhide__ = True
+    name = "leaky_rnn_step_backward"
+    rng = _rng(name + "/dh")
+    for x, h_prev, W_e, W_h, b, alpha, where in _leaky_cases(name, sequence=False):
+        result = _call("leaky_rnn_step_forward", leaky_rnn_step_forward,
+                       (x, h_prev, W_e, W_h, b, alpha), where)
+        _, cache = _unpack("leaky_rnn_step_forward", result, 2, "a pair (h, cache)", where)
+        dh = rng.normal(size=h_prev.shape)
+        grads = _unpack(name, _call(name, leaky_rnn_step_backward, (dh.copy(), cache), where), 5,
+                        "a 5-tuple (dx, dh_prev, dW_e, dW_h, db)", where)
+        inputs = [x, h_prev, W_e, W_h, b]
+        for i, (what, got) in enumerate(zip(_LEAKY_NAMES, grads, strict=True)):
+            hint = {"dh_prev": "h_prev reaches h twice: directly, (1 − α) dh, and through W_h: "
+                               "(α dh ⊙ (1 − tanh(a)²)) W_h",
+                    "dx": "da = α dh ⊙ (1 − tanh(a)²), then dx = da W_e"}.get(
+                what, "with da = α dh ⊙ (1 − tanh(a)²): dW_e = daᵀ x, dW_h = daᵀ h_prev, "
+                      "db = Σ_n da")
+            want = _upstream_grad(_leaky_step_torch, inputs, i, dh, alpha)
+            _compare(name, what, got, want, where, hint, **_GRAD_TOL)
+
+
+@_checker
+def check_leaky_rnn_forward(leaky_rnn_forward) -> None:
+    """All hidden states hs (N, T, H), hs[:, t] = h^(t+1), and a cache."""
+    __tracebackhide__ = True
+    name = "leaky_rnn_forward"
+    for x, h0, W_e, W_h, b, alpha, where in _leaky_cases(name, sequence=True):
+        result = _call(name, leaky_rnn_forward, (x, h0, W_e, W_h, b, alpha), where)
+        hs, _ = _unpack(name, result, 2, "a pair (hs, cache)", where)
+        want = _leaky_sequence_torch(x, h0, W_e, W_h, b, alpha)
+        got = _as_array(name, "hs", hs, where)
+        hint = "hs[:, t] is the state after step t; each step starts from the previous state"
+        if got.shape == want.shape and np.allclose(got[:, 0], want[:, 0]) and \
+                not np.allclose(got, want):
+            hint = "the first step is right; feed each new h into the next step"
+        _compare(name, "hs", got, want, where, hint)
+
+
+@_checker
+def check_leaky_rnn_backward(leaky_rnn_forward, leaky_rnn_backward) -> None:
+    """BPTT for the leaky RNN: (dx, dh0, dW_e, dW_h, db) given dhs, against central differences."""
+    __tracebackhide__ = True
+    name = "leaky_rnn_backward"
+    rng = _rng(name + "/dhs")
+    names = ("dx", "dh0", "dW_e", "dW_h", "db")
+    for x, h0, W_e, W_h, b, alpha, where in _leaky_cases(name, sequence=True):
+        result = _call("leaky_rnn_forward", leaky_rnn_forward, (x, h0, W_e, W_h, b, alpha), where)
+        _, cache = _unpack("leaky_rnn_forward", result, 2, "a pair (hs, cache)", where)
+        dhs = rng.normal(size=(x.shape[0], x.shape[1], h0.shape[1]))
+        grads = _unpack(name, _call(name, leaky_rnn_backward, (dhs.copy(), cache), where), 5,
+                        "a 5-tuple (dx, dh0, dW_e, dW_h, db)", where)
+        inputs = [x, h0, W_e, W_h, b]
+        for i, (what, got) in enumerate(zip(names, grads, strict=True)):
+            hint = ("going backwards, the gradient at h^(t) is dhs[:, t] plus what step t+1 "
+                    "sends back (its dh_prev); weight gradients add up over the steps")
+            if what == "dh0":
+                hint = "dh0 is what the first step sends back: its dh_prev"
+            want = _upstream_grad(_leaky_sequence_torch, inputs, i, dhs, alpha)
+            _compare(name, what, got, want, where, hint, **_GRAD_TOL)

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import ast
 import copy
+import functools
 import html
 import re
 from pathlib import Path
 
 import nbformat
+import numpy as np
+from IPython.core.inputtransformer2 import TransformerManager
 
 from conftest import ROOT
 
@@ -127,3 +130,64 @@ def cell_by_id(nb, grade_id: str):
         if nbgrader_meta(cell).get("grade_id") == grade_id:
             return cell
     raise KeyError(grade_id)
+
+
+_to_python = TransformerManager().transform_cell
+
+
+def run_source(name: str) -> dict:
+    """Execute a source notebook top to bottom in-process, as its kernel would; its namespace."""
+    namespace = {"__name__": "__main__"}
+    for cell in read_source(name).cells:
+        if cell.cell_type == "code":
+            exec(compile(_to_python(cell.source), f"<{name}:{cell.id}>", "exec"), namespace)
+    return namespace
+
+
+def hidden_code(cell) -> str:
+    return "\n".join(region(cell.source, BEGIN_HIDDEN, END_HIDDEN))
+
+
+def recorded_outputs(cell, namespace, function) -> list[float]:
+    """Numbers the solution returns inside a hidden test: the expected values a leak would show."""
+    values: list[float] = []
+
+    def collect(result):
+        if isinstance(result, dict):
+            for item in result.values():
+                collect(item)
+        elif isinstance(result, (tuple, list)):
+            for item in result:
+                collect(item)
+        elif isinstance(result, (np.ndarray, float, np.floating)):
+            values.extend(np.ravel(np.asarray(result, dtype=float)).tolist())
+
+    def recording(*args, **kwargs):
+        result = namespace[function](*args, **kwargs)
+        collect(result)
+        return result
+
+    exec(compile(hidden_code(cell), "<hidden>", "exec"), {**namespace, function: recording})
+    return [v for v in values if np.isfinite(v) and abs(v) >= 1e-3]
+
+
+def renderings(value: float) -> set[str]:
+    """How a leaked number would be printed (repr, %.6g, 4 decimals), when specific enough."""
+    forms = {f"{value:.6g}", repr(float(value))[:10]}
+    if abs(value) >= 0.01:
+        forms.add(f"{value:.4f}")
+    return {f for f in forms if len(f.strip("-0.")) >= 4}
+
+
+@functools.cache
+def expected_values(name: str) -> frozenset[str]:
+    """Every rendering of every value the hidden tests of assignment `name` compare against."""
+    namespace = run_source(name)
+    forms: set[str] = set()
+    for answer, tests in answer_and_tests(read_source(name)):
+        for function in defined_names(answer.source):
+            for cell in tests:
+                if function in hidden_code(cell):
+                    for value in recorded_outputs(cell, namespace, function):
+                        forms |= renderings(value)
+    return frozenset(forms)

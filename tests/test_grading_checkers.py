@@ -18,35 +18,23 @@ from grading_helpers import (
     answer_and_tests,
     assignment_names,
     defined_names,
+    hidden_code,
     read_source,
-    region,
+    recorded_outputs,
+    renderings,
+    run_source,
     strip_region,
 )
-from IPython.core.inputtransformer2 import TransformerManager
 
 import course_utils
 from course_utils.grading import GradingFailure
 
 ASSIGNMENTS = assignment_names()
-_to_python = TransformerManager().transform_cell
-
-
-def run_source(name):
-    """Execute a source notebook top to bottom; returns its namespace."""
-    namespace = {"__name__": "__main__"}
-    for cell in read_source(name).cells:
-        if cell.cell_type == "code":
-            exec(compile(_to_python(cell.source), f"<{name}:{cell.id}>", "exec"), namespace)
-    return namespace
 
 
 @pytest.fixture(scope="module", params=ASSIGNMENTS)
 def solved(request):
     return request.param, run_source(request.param)
-
-
-def hidden_code(cell) -> str:
-    return "\n".join(region(cell.source, BEGIN_HIDDEN, END_HIDDEN))
 
 
 def run_hidden(cell, namespace, **replacements):
@@ -116,37 +104,6 @@ def test_no_function_in_course_utils_passes_a_hidden_test(solved):
 
 # ---- the messages: what failed, with a hint, never an expected value -----------------------
 
-def recorded_outputs(cell, namespace, function):
-    """Numbers the solution returns inside the hidden test: the values a leak would show."""
-    values = []
-
-    def collect(result):
-        if isinstance(result, dict):
-            for item in result.values():
-                collect(item)
-        elif isinstance(result, (tuple, list)):
-            for item in result:
-                collect(item)
-        elif isinstance(result, (np.ndarray, float, np.floating)):
-            values.extend(np.ravel(np.asarray(result, dtype=float)).tolist())
-
-    def recording(*args, **kwargs):
-        result = namespace[function](*args, **kwargs)
-        collect(result)
-        return result
-
-    run_hidden(cell, namespace, **{function: recording})
-    return [v for v in values if np.isfinite(v) and abs(v) >= 1e-3]
-
-
-def renderings(value: float) -> set[str]:
-    """How a leaked number would be printed (repr, %.6g, 4 decimals): only specific ones."""
-    forms = {f"{value:.6g}", repr(float(value))[:10]}
-    if abs(value) >= 0.01:
-        forms.add(f"{value:.4f}")
-    return {f for f in forms if len(f.strip("-0.")) >= 4}
-
-
 def wrong_answers(namespace):
     """Plausible mistakes, by answer name: each must fail with a helpful, value-free message."""
     ns = namespace
@@ -166,6 +123,35 @@ def wrong_answers(namespace):
             {k: params[k] - lr * grads[k] for k in params},
             {k: momentum * velocity[k] - lr * grads[k] for k in params}),
     }
+    if "leaky_rnn_step_forward" in ns:  # ps2
+        def no_direct_path(params, contexts, targets):
+            loss, grads = ns["window_lm_direct_loss_and_grads"](params, contexts, targets)
+            return loss, {**grads, "G": np.zeros_like(grads["G"])}
+
+        def no_leak(x, h_prev, W_e, W_h, b, alpha):
+            return ns["leaky_rnn_step_forward"](x, h_prev, W_e, W_h, b, 1.0)
+
+        def no_leak_path_back(dh, cache):
+            dx, dh_prev, dW_e, dW_h, db = ns["leaky_rnn_step_backward"](dh, cache)
+            return dx, dh_prev - (1 - cache[-1]) * dh, dW_e, dW_h, db
+
+        def every_step_from_h0(x, h0, W_e, W_h, b, alpha):
+            steps = [ns["leaky_rnn_step_forward"](x[:, t], h0, W_e, W_h, b, alpha)
+                     for t in range(x.shape[1])]
+            return np.stack([h for h, _ in steps], axis=1), [c for _, c in steps]
+
+        def truncated_after_one_step(dhs, cache):
+            parts = [ns["leaky_rnn_step_backward"](dhs[:, t], c) for t, c in enumerate(cache)]
+            return (np.stack([p[0] for p in parts], axis=1), parts[0][1],
+                    *(sum(p[i] for p in parts) for i in (2, 3, 4)))
+
+        wrong.update({
+            "window_lm_direct_loss_and_grads": no_direct_path,
+            "leaky_rnn_step_forward": no_leak,
+            "leaky_rnn_step_backward": no_leak_path_back,
+            "leaky_rnn_forward": every_step_from_h0,
+            "leaky_rnn_backward": truncated_after_one_step,
+        })
     return wrong
 
 
