@@ -40,16 +40,18 @@ def documents_to_ids(vocab, docs: Iterable, tokenize=None) -> np.ndarray:
     return np.array(ids, dtype=np.int64)
 
 
-def ngrams(ids: Sequence[int], n: int) -> list[tuple[int, ...]]:
-    """All n-grams (as tuples) of a sequence, in order."""
+def ngrams(tokens: Sequence, n: int) -> list[tuple]:
+    """All n-grams (as tuples) of a sequence of tokens or ids, in order."""
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
         raise ValueError(f"ngrams: n must be a positive integer, got {n!r}")
-    ids = [int(i) for i in ids]
-    return [tuple(ids[i:i + n]) for i in range(len(ids) - n + 1)]
+    tokens = [t.item() if isinstance(t, np.generic) else t for t in tokens]
+    return [tuple(tokens[i:i + n]) for i in range(len(tokens) - n + 1)]
 
 
-def unseen_ngram_share(train_ids: Sequence[int], valid_ids: Sequence[int], n: int) -> float:
+def unseen_ngram_share(train_ids: Sequence, valid_ids: Sequence, n: int) -> float:
     """Share of the held-out n-grams (counted with repetition) never seen in training.
+
+    Works on words as well as ids: on raw words, even some unigrams are new.
 
     A count-based model has no evidence for these: without smoothing it gives them
     probability 0, so a single one makes the held-out perplexity infinite.

@@ -45,7 +45,11 @@ def sample_token(logits, temperature=1.0, rng=None):
     if rng is None:
         raise ValueError("sample_token: pass rng=np.random.default_rng(seed) when temperature > 0")
     probs = softmax_with_temperature(logits, temperature)
-    return int(rng.choice(len(probs), p=probs))
+    # Inverse-CDF sampling: the first token whose cumulative probability passes u ~ U[0, 1).
+    # (Exactly what rng.choice(V, p=probs) does, at a fraction of its cost per call.)
+    cumulative = np.cumsum(probs)
+    index = int(np.searchsorted(cumulative, rng.random() * cumulative[-1], side="right"))
+    return min(index, len(probs) - 1)
 
 
 def generate(step, state, start_ids, eos_id, max_len=200, temperature=1.0, seed=0):

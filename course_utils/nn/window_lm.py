@@ -23,6 +23,7 @@ from course_utils.nn.layers import (
     linear_forward,
     log_softmax,
 )
+from course_utils.nn.optim import adam_step, init_adam
 
 __all__ = [
     "init_window_lm",
@@ -31,11 +32,16 @@ __all__ = [
     "window_lm_logits",
     "window_lm_evaluate",
     "window_lm_param_count",
+    "train_window_lm",
 ]
 
 
 def init_window_lm(vocab_size, n, embed_dim, hidden_dim, seed=0, dtype=np.float64):
-    """Random parameters (seeded): N(0, 1/fan_in) weights, zero biases, a small output layer."""
+    """Random parameters (seeded): N(0, 1/fan_in) weights, zero biases, a small output layer.
+
+    Embeddings start small, N(0, 0.1²): what training writes into them is then not drowned by
+    the random start, so words used alike end up near each other after a few epochs.
+    """
     for name, value in (("vocab_size", vocab_size), ("n", n), ("embed_dim", embed_dim),
                         ("hidden_dim", hidden_dim)):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
@@ -43,7 +49,7 @@ def init_window_lm(vocab_size, n, embed_dim, hidden_dim, seed=0, dtype=np.float6
     rng = np.random.default_rng(seed)
     V, D, H = vocab_size, embed_dim, hidden_dim
     params = {
-        "E": rng.standard_normal((V, D)),
+        "E": rng.standard_normal((V, D)) * 0.1,
         "W": rng.standard_normal((H, n * D)) / np.sqrt(n * D),
         "b": np.zeros(H),
         "U": rng.standard_normal((V, H)) / np.sqrt(H) * 0.1,
@@ -122,3 +128,29 @@ def window_lm_param_count(vocab_size, n, embed_dim, hidden_dim):
     """E (V·D) + W (H·n·D) + b (H) + U (V·H) + c (V): only W depends on the window n."""
     V, D, H = vocab_size, embed_dim, hidden_dim
     return V * D + H * n * D + H + V * H + V
+
+
+def train_window_lm(contexts, targets, vocab_size, embed_dim, hidden_dim, epochs=1, batch_size=256,
+                    lr=3e-3, seed=0, dtype=np.float32):
+    """Train a window LM with Adam on shuffled minibatches (seeded). Returns (params, losses).
+
+    The window n is read from `contexts` (B, n). `losses` holds the training loss of every
+    minibatch. Lesson 03 writes this loop out by hand; this function repeats it for the
+    small models of the parameter-growth dashboard.
+    """
+    contexts, targets = np.asarray(contexts), np.asarray(targets)
+    if contexts.ndim != 2 or targets.shape != contexts.shape[:1]:
+        raise ValueError(f"train_window_lm: contexts must be (B, n) and targets (B,), got "
+                         f"{contexts.shape} and {targets.shape}")
+    params = init_window_lm(vocab_size, contexts.shape[1], embed_dim, hidden_dim, seed=seed, dtype=dtype)
+    state = init_adam(params)
+    rng = np.random.default_rng(seed)
+    losses = []
+    for _ in range(epochs):
+        order = rng.permutation(len(targets))
+        for start in range(0, len(order), batch_size):
+            batch = order[start:start + batch_size]
+            loss, cache = window_lm_forward(params, contexts[batch], targets[batch])
+            adam_step(params, window_lm_backward(cache), state, lr=lr)
+            losses.append(float(loss))
+    return params, np.array(losses)
