@@ -42,6 +42,11 @@ __all__ = [
     "check_leaky_rnn_step_backward",
     "check_leaky_rnn_forward",
     "check_leaky_rnn_backward",
+    # ps3_training_and_decoding
+    "check_masked_cross_entropy",
+    "check_clip_each_norm",
+    "check_top_p_filter",
+    "check_beam_search",
 ]
 
 
@@ -539,3 +544,212 @@ def check_leaky_rnn_backward(leaky_rnn_forward, leaky_rnn_backward) -> None:
                 hint = "dh0 is what the first step sends back: its dh_prev"
             want = _upstream_grad(_leaky_sequence_torch, inputs, i, dhs, alpha)
             _compare(name, what, got, want, where, hint, **_GRAD_TOL)
+
+
+# ---- ps3_training_and_decoding ---------------------------------------------------------------
+
+def _masked_cases(tag: str):
+    rng = _rng(tag)
+    for N, T, V in [(1, 1, 3), (2, 5, 4), (3, 6, 7), (4, 3, 5)]:
+        logits = rng.normal(size=(N, T, V)) * 2.0
+        targets = rng.integers(0, V, size=(N, T))
+        lengths = rng.integers(1, T + 1, size=N)
+        lengths[0] = T  # one full row; the others padded after their length
+        mask = np.arange(T)[None, :] < lengths[:, None]
+        yield logits, targets, mask, f"for logits of shape {(N, T, V)} with row lengths {lengths.tolist()}"
+
+
+def _torch_masked_ce(logits, targets, mask) -> float:
+    torch = _torch()
+    ignored = np.where(mask, targets, -100)
+    V = logits.shape[-1]
+    return torch.nn.functional.cross_entropy(
+        _t(logits).reshape(-1, V), torch.as_tensor(ignored.reshape(-1)), ignore_index=-100).item()
+
+
+@_checker
+def check_masked_cross_entropy(masked_cross_entropy) -> None:
+    """Mean cross-entropy over the real (unmasked) tokens and dlogits, against torch's
+    cross_entropy(ignore_index=...) and its central differences."""
+    __tracebackhide__ = True
+    name = "masked_cross_entropy"
+    for logits, targets, mask, where in _masked_cases(name):
+        before = logits.copy()
+        result = _call(name, masked_cross_entropy, (logits, targets.copy(), mask.copy()), where)
+        loss, dlogits = _unpack(name, result, 2, "a pair (loss, dlogits)", where)
+        _unchanged(name, "logits", before, logits, where)
+        _compare(name, "loss", loss, _torch_masked_ce(before, targets, mask), where,
+                 "average −log p(target) over the real tokens only: divide by mask.sum(), not N·T")
+        want = _numeric_grad(lambda v, t=targets, m=mask: _torch_masked_ce(v, t, m), before.copy())
+        got = _as_array(name, "dlogits", dlogits, where)
+        hint = "dlogits = (softmax − onehot) / number of real tokens, and 0 at padded positions"
+        if got.shape == want.shape and np.all(np.isfinite(got)) and np.any(got[~mask] != 0):
+            hint = "padded positions must get a zero gradient: multiply by the mask"
+        _compare(name, "dlogits", got, want, where, hint, **_GRAD_TOL)
+
+
+@_checker
+def check_clip_each_norm(clip_each_norm) -> None:
+    """Each gradient clipped on its own, as torch.nn.utils.clip_grad_norm_ does for one tensor."""
+    __tracebackhide__ = True
+    name = "clip_each_norm"
+    torch = _torch()
+    rng = _rng(name)
+    for scales, max_norm in [({"w": 10.0}, 1.0), ({"W": 0.01, "b": 5.0}, 0.5),
+                             ({"E": 3.0, "W_h": 0.2, "U": 40.0, "c": 0.0}, 2.0)]:
+        grads = {k: rng.normal(size=(3, 4) if k != "c" and k != "b" else 4) * s
+                 for k, s in scales.items()}
+        where = f"for gradients {list(grads)} and max_norm={max_norm}"
+        before = copy.deepcopy(grads)
+        clipped = _grads_dict(name, _call(name, clip_each_norm, (grads, max_norm), where),
+                              list(grads), where)
+        _unchanged(name, "grads", before, grads, where)
+        for k, g in before.items():
+            p = torch.nn.Parameter(torch.zeros(g.shape, dtype=torch.float64))
+            p.grad = _t(g).clone()
+            torch.nn.utils.clip_grad_norm_([p], max_norm)
+            norm = float(np.sqrt(np.sum(g * g)))
+            hint = ("this gradient's norm is below max_norm: leave it as it is" if norm <= max_norm
+                    else "scale by max_norm / (its own norm + 1e-6), not by the norm of all "
+                         "gradients together")
+            _compare(name, f"clipped['{k}']", clipped[k], p.grad.numpy(), where, hint)
+
+
+@_checker
+def check_top_p_filter(top_p_filter) -> None:
+    """Nucleus filtering, checked by its definition: the kept tokens are the most probable
+    ones, the fewest whose probability reaches p, renormalised; the rest get 0."""
+    __tracebackhide__ = True
+    name = "top_p_filter"
+    torch = _torch()
+    rng = _rng(name)
+    for shape, p in [((6,), 0.5), ((10,), 0.9), ((3, 8), 0.8), ((4, 12), 0.95), ((2, 5), 0.01)]:
+        where = f"for logits of shape {shape} and p={p}"
+        logits = rng.normal(size=shape) * 2.0
+        probs = _as_array(name, "the result", _call(name, top_p_filter, (logits.copy(), p), where),
+                          where)
+        if probs.shape != shape:
+            raise _failure(name, f"the result has shape {probs.shape}, expected {shape} {where}.")
+        full = torch.softmax(_t(logits), dim=-1).numpy()
+        for row, (got, ref) in enumerate(zip(probs.reshape(-1, shape[-1]),
+                                             full.reshape(-1, shape[-1]), strict=True)):
+            at = where + (f", row {row}" if len(shape) > 1 else "")
+            if not np.all(np.isfinite(got)) or np.any(got < 0) or abs(got.sum() - 1) > 1e-9:
+                raise _failure(name, f"the result is not a probability distribution {at}.",
+                               "renormalise the kept probabilities so that they sum to 1")
+            kept = got > 0
+            order = np.argsort(-ref)
+            k = int(kept.sum())
+            if not kept[order[:k]].all():
+                raise _failure(name, f"keeps a token that is less probable than one it drops {at}.",
+                               "sort by probability and keep a prefix")
+            mass = np.cumsum(ref[order])
+            needed = int(np.searchsorted(mass, p - 1e-12)) + 1  # the fewest tokens reaching p
+            if k != needed:
+                raise _failure(name, f"keeps {k} token(s) {at}, but the smallest set of most "
+                                     f"probable tokens whose probability reaches p has {needed}.",
+                               "keep a token while the probability of the tokens before it is "
+                               "still below p")
+            _compare(name, "the kept probabilities", got[kept], ref[kept] / ref[kept].sum(), at,
+                     "kept tokens keep their relative probabilities (divide by their sum)")
+
+
+def _tiny_lm(seed: int, scale: float, eos_bias: float, V: int = 5, H: int = 6):
+    """A random RNN LM as a step function step(token, h) -> (logits (V,), h), and h0.
+    Token 0 (<bos>) is never generated; `eos_bias` sets how readily it ends (token 1)."""
+    from course_utils.nn.rnn_lm import init_rnn_lm, rnn_lm_step
+
+    params = init_rnn_lm(V, 4, H, seed=seed)
+    c = np.zeros(V)
+    c[0], c[1] = -30.0, eos_bias
+    params = {**params, "U": params["U"] * scale, "c": c}
+
+    def step(token, h):
+        logits, h_new = rnn_lm_step(params, np.array([int(token)]), np.asarray(h)[None])
+        return logits[0], h_new[0]
+
+    return step, np.zeros(H)
+
+
+def _log_softmax(z):
+    z = np.asarray(z, dtype=np.float64)
+    shifted = z - z.max()
+    return shifted - np.log(np.exp(shifted).sum())
+
+
+def _sequence_log_prob(step, state, bos_id, tokens) -> float:
+    total, last = 0.0, bos_id
+    for token in tokens:
+        logits, state = step(last, state)
+        total += _log_softmax(logits)[token]
+        last = token
+    return total
+
+
+def _best_by_enumeration(step, state, bos_id, eos_id, max_len):
+    """The most probable sequence ending in eos with at most max_len tokens, by trying all."""
+    best = (-np.inf, None)
+    frontier = [(0.0, [], bos_id, state)]
+    for _ in range(max_len):
+        next_frontier = []
+        for score, tokens, last, st in frontier:
+            logits, new_state = step(last, st)
+            for token, lp in enumerate(_log_softmax(logits)):
+                if token == eos_id:
+                    best = max(best, (score + lp, tokens + [token]), key=lambda c: c[0])
+                else:
+                    next_frontier.append((score + lp, tokens + [token], token, new_state))
+        frontier = next_frontier
+    return best
+
+
+def _greedy(step, state, bos_id, eos_id, max_len):
+    tokens, last, total = [], bos_id, 0.0
+    while len(tokens) < max_len:
+        logits, state = step(last, state)
+        lp = _log_softmax(logits)
+        last = int(np.argmax(lp))
+        tokens.append(last)
+        total += lp[last]
+        if last == eos_id:
+            break
+    return total, tokens
+
+
+@_checker
+def check_beam_search(beam_search) -> None:
+    """Width 1 is greedy decoding; a beam wide enough to keep everything finds the best
+    sequence found by trying them all; any width returns its sequence's true log-probability."""
+    __tracebackhide__ = True
+    name = "beam_search"
+    bos_id, eos_id, V, max_len = 0, 1, 5, 4
+    # models on which greedy decoding misses the best sequence (its first token differs, or it
+    # never ends), so that only a real beam passes
+    for seed, scale, eos_bias in [(19, 12.0, -1.0), (17, 12.0, -2.0), (24, 6.0, -2.0)]:
+        step, h0 = _tiny_lm(seed, scale, eos_bias, V)
+        for width in (1, 3, V ** max_len):
+            where = f"with beam_width={width}, max_len={max_len} on a random LM (seed {seed})"
+            result = _call(name, beam_search, (step, h0.copy(), bos_id, eos_id, width, max_len),
+                           where)
+            tokens, log_prob = _unpack(name, result, 2, "a pair (tokens, log_prob)", where)
+            try:
+                tokens = [int(t) for t in tokens]
+            except (TypeError, ValueError):
+                raise _failure(name, f"tokens should be a list of token ids {where}.") from None
+            if not tokens or len(tokens) > max_len or not all(0 <= t < V for t in tokens):
+                raise _failure(name, f"returned {len(tokens)} token(s) {where}; expected between "
+                                     f"1 and max_len ids in 0..{V - 1}, without <bos>.")
+            _compare(name, "log_prob", log_prob, _sequence_log_prob(step, h0, bos_id, tokens),
+                     where, "log_prob is the sum of log softmax(logits)[token] over the tokens "
+                            "returned (including <eos>)")
+            if width == 1:
+                reference = _greedy(step, h0, bos_id, eos_id, max_len)
+                hint = "width 1 keeps only the best expansion at each step: greedy decoding"
+            elif width == V ** max_len:
+                reference = _best_by_enumeration(step, h0, bos_id, eos_id, max_len)
+                hint = ("with a beam this wide nothing is pruned: return the finished "
+                        "hypothesis (ending in <eos>) with the highest total log-probability")
+            else:
+                continue
+            if tokens != reference[1]:
+                raise _failure(name, f"returned a different sequence than expected {where}.", hint)

@@ -152,6 +152,33 @@ def wrong_answers(namespace):
             "leaky_rnn_forward": every_step_from_h0,
             "leaky_rnn_backward": truncated_after_one_step,
         })
+    if "beam_search" in ns:  # ps3
+        def mean_over_all_positions(logits, targets, mask):
+            return ns["masked_cross_entropy"](logits, targets, np.ones_like(mask))
+
+        def global_clip(grads, max_norm):
+            total = np.sqrt(sum(np.sum(g * g) for g in grads.values()))
+            return {k: g * min(1.0, max_norm / (total + 1e-6)) for k, g in grads.items()}
+
+        def one_token_too_few(logits, p):
+            probs = ns["softmax"](logits)
+            order = np.argsort(-probs, axis=-1)
+            keep_sorted = np.cumsum(np.take_along_axis(probs, order, axis=-1), axis=-1) < p
+            keep_sorted[..., 0] = True
+            keep = np.zeros_like(keep_sorted)
+            np.put_along_axis(keep, order, keep_sorted, axis=-1)
+            kept = np.where(keep, probs, 0.0)
+            return kept / kept.sum(axis=-1, keepdims=True)
+
+        def always_greedy(step, state, bos_id, eos_id, beam_width, max_len):
+            return ns["beam_search"](step, state, bos_id, eos_id, 1, max_len)
+
+        wrong.update({
+            "masked_cross_entropy": mean_over_all_positions,
+            "clip_each_norm": global_clip,
+            "top_p_filter": one_token_too_few,
+            "beam_search": always_greedy,
+        })
     return wrong
 
 
