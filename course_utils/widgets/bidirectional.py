@@ -1,0 +1,219 @@
+"""Bidirectional explorer (lesson 07): pick or type a sentence, see both directions' states.
+
+    bidirectional_states(encoder, head, text)            pure: the forward and backward hidden
+                                                         states (time × unit), the sentence
+                                                         vector and the classifier's probability
+    bidirectional_explorer(encoder, head, sentences, …)  the dashboard, on the learner's model
+
+`encoder` is the bidirectional LSTM the learner trained, as a dict:
+
+    {"vocab": a course_utils.data.Vocab (level "char" or "word"), "E": (V, D) embeddings,
+     "fwd": {"W_e", "W_h", "b"}, "bwd": {"W_e", "W_h", "b"}}
+
+and `head` the classifier trained on its sentence vectors [→h^(T) ; ←h^(1)] (from
+`course_utils.nn.encoders.train_softmax_classifier`). The top heatmap is →h^(t), which has
+read the sentence up to step t; the bottom one ←h^(t), which has read it from the end back
+to step t. The two framed columns are what the classifier reads: the forward state at the
+last step and the backward state at the first.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from matplotlib.collections import LineCollection
+from matplotlib.patches import Rectangle
+from matplotlib.transforms import blended_transform_factory
+
+from course_utils.data import tokenize_words
+from course_utils.nn.encoders import classifier_probabilities, lstm_sentence_vectors
+from course_utils.plots import Blitter
+from course_utils.widgets.common import PlotImage, dashboard, readout, with_class
+
+__all__ = ["bidirectional_states", "bidirectional_explorer", "MAX_STEPS"]
+
+MAX_STEPS = 300        # longer texts are cut (the heatmap would be unreadable anyway)
+MAX_LABELS = 24        # word labels under the time axis at most (each costs ~2 ms to draw)
+STATE_CMAP = "RdBu_r"  # h ∈ (−1, 1): diverging, white at 0
+
+
+def _check_encoder(fn, encoder):
+    keys = ("vocab", "E", "fwd", "bwd")
+    if not isinstance(encoder, dict) or any(k not in encoder for k in keys):
+        got = sorted(encoder) if isinstance(encoder, dict) else type(encoder).__name__
+        raise TypeError(f"{fn}: encoder must be a dict with keys {list(keys)}, got {got}")
+
+
+def _steps(vocab, text):
+    """Tokens of `text` for this vocabulary: characters, or words for a word-level one."""
+    return list(text) if vocab.level == "char" else tokenize_words(text)
+
+
+def _word_labels(tokens, level):
+    """(positions, labels) for the time axis: each word at its first step."""
+    if level != "char":
+        return list(range(len(tokens))), list(tokens)
+    positions, labels, start = [], [], None
+    for t, ch in enumerate(tokens + [" "]):
+        if ch.isspace():
+            if start is not None:
+                positions.append(start)
+                labels.append("".join(tokens[start:t]))
+                start = None
+        elif start is None:
+            start = t
+    return positions, labels
+
+
+def bidirectional_states(encoder, head, text: str, positive_class: int = 1) -> dict:
+    """What the explorer draws for `text` (no widgets).
+
+    Returns a dict: "tokens" (the steps, characters or words; at most MAX_STEPS),
+    "truncated" (bool), "forward" and "backward" (T, H) the two directions' states,
+    "vector" (2H,) the sentence vector [→h^(T) ; ←h^(1)], "probability" p(positive_class |
+    sentence), "unknown" the steps outside the vocabulary, "tick_positions"/"tick_labels"
+    the words along the time axis.
+    """
+    fn = "bidirectional_states"
+    _check_encoder(fn, encoder)
+    if not isinstance(text, str):
+        raise TypeError(f"{fn}: text must be a str, got {type(text).__name__}")
+    vocab = encoder["vocab"]
+    tokens = _steps(vocab, text.strip())
+    if not tokens:
+        raise ValueError(f"{fn}: text has nothing to read (got {text!r})")
+    truncated = len(tokens) > MAX_STEPS
+    tokens = tokens[:MAX_STEPS]
+    ids = np.array(vocab.encode(tokens if vocab.level == "word" else "".join(tokens)))
+    x = np.asarray(encoder["E"])[ids][None]                       # (1, T, D)
+    vector, hs = lstm_sentence_vectors(x, np.array([len(ids)]), encoder["fwd"], encoder["bwd"])
+    H = hs.shape[2] // 2
+    probabilities = classifier_probabilities(head, vector)[0]
+    if not 0 <= positive_class < len(probabilities):
+        raise ValueError(f"{fn}: positive_class must be a class of the head (0..{len(probabilities) - 1}), "
+                         f"got {positive_class}")
+    positions, labels = _word_labels(tokens, vocab.level)
+    return {
+        "tokens": tokens, "truncated": truncated,
+        "forward": hs[0, :, :H], "backward": hs[0, :, H:], "vector": vector[0],
+        "probability": float(probabilities[positive_class]),
+        "unknown": int(np.sum(ids == vocab.unk_id)),
+        "tick_positions": positions, "tick_labels": labels,
+    }
+
+
+def _short(text, width=70):
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def bidirectional_explorer(encoder, head, sentences, labels=None,
+                           class_names=("negative", "positive"), index: int = 0):
+    """The dashboard: choose one of `sentences` (or type one) and see both directions.
+
+    labels (optional, one class id per sentence) are shown as the true class. Controls:
+    sentence (cu-bidirectional-sentence, a dropdown), text (cu-bidirectional-text, a text
+    box: type and press Enter).
+    """
+    import ipywidgets as widgets
+
+    fn = "bidirectional_explorer"
+    _check_encoder(fn, encoder)
+    sentences = list(sentences)
+    if not sentences or not all(isinstance(s, str) for s in sentences):
+        raise TypeError(f"{fn}: sentences must be a non-empty list of str")
+    if labels is not None and len(labels) != len(sentences):
+        raise ValueError(f"{fn}: {len(sentences)} sentences but {len(labels)} labels")
+    if not 0 <= index < len(sentences):
+        raise ValueError(f"{fn}: index must lie in 0..{len(sentences) - 1}, got {index}")
+    truth = {}
+    if labels is not None:
+        truth = {s: int(y) for s, y in zip(sentences, labels, strict=True)}
+
+    def option(i):
+        tag = f"{class_names[truth[sentences[i]]][:3]} · " if labels is not None else ""
+        return (f"{i:3d} {tag}{_short(sentences[i])}", i)
+
+    choose = with_class(widgets.Dropdown(options=[option(i) for i in range(len(sentences))],
+                                         value=index, description="sentence",
+                                         layout=widgets.Layout(width="95%")),
+                        "cu-bidirectional-sentence")
+    text = with_class(widgets.Text(value=sentences[index], description="or type",
+                                   continuous_update=False, layout=widgets.Layout(width="95%")),
+                      "cu-bidirectional-text")
+    label = readout("bidirectional")
+
+    plot = PlotImage(figsize=(9.0, 5.4), dpi=80, nrows=2)
+    plot.fig.set_layout_engine("none")                # fixed positions: the word labels change
+    ax_f, ax_b = plot.axes
+    ax_f.set_position([0.08, 0.61, 0.80, 0.31])       # [left, bottom, width, height], figure units
+    ax_b.set_position([0.08, 0.21, 0.80, 0.31])
+    H = np.shape(encoder["fwd"]["W_h"])[1]
+    blit = Blitter(plot.fig, dpi=plot.dpi, layout=False)
+    images, frames, separators = [], [], []
+    for ax, name in ((ax_f, "forward →h(t): has read the text up to t"),
+                     (ax_b, "backward ←h(t): has read the text from the end back to t")):
+        image = ax.imshow(np.zeros((H, 2)), aspect="auto", cmap=STATE_CMAP, vmin=-1, vmax=1,
+                          interpolation="nearest")
+        frame = ax.add_patch(Rectangle((-0.5, -0.5), 1, H, fill=False, edgecolor="#e08214",
+                                       linewidth=2.0, zorder=4))
+        lines = ax.add_collection(LineCollection([], colors="0.35", linewidths=0.6, zorder=3))
+        ax.set_title(name, fontsize=10, loc="left")
+        ax.set_ylabel("hidden unit")
+        ax.set_ylim(H - 0.5, -0.5)
+        ax.set_xticks([])                             # time is labelled by the words below
+        images.append(image)
+        frames.append(frame)
+        separators.append(lines)
+    ax_b.set_xlabel("time →  (words at their first step; lines mark word starts; framed: what the "
+                    "classifier reads)", labelpad=50)
+    colorbar_ax = plot.fig.add_axes([0.90, 0.21, 0.015, 0.71])
+    plot.fig.colorbar(images[0], cax=colorbar_ax, label="state value")
+    # A pool of word labels under the bottom panel: x in data units, y in axes units.
+    label_transform = blended_transform_factory(ax_b.transData, ax_b.transAxes)
+    word_texts = [ax_b.text(0, -0.04, "", rotation=60, ha="right", va="top", fontsize=8,
+                            transform=label_transform, clip_on=False, visible=False)
+                  for _ in range(MAX_LABELS)]
+    blit.add(*images, *frames, *separators, *word_texts)
+
+    def update(_=None):
+        data = bidirectional_states(encoder, head, text.value)
+        T = len(data["tokens"])
+        starts = data["tick_positions"]
+        for ax, image, lines, states in ((ax_f, images[0], separators[0], data["forward"]),
+                                         (ax_b, images[1], separators[1], data["backward"])):
+            image.set_data(states.T)                  # (H, T): units down, time across
+            image.set_extent((-0.5, T - 0.5, H - 0.5, -0.5))
+            ax.set_xlim(-0.5, T - 0.5)
+            lines.set_segments([[(t - 0.5, -0.5), (t - 0.5, H - 0.5)] for t in starts if t > 0])
+        frames[0].set_x(T - 1.5)                      # →h at the last step
+        frames[1].set_x(-0.5)                         # ←h at the first step
+        # Label as many words as fit: skip one that would overlap the previous label.
+        min_gap, last, shown = T / MAX_LABELS, -np.inf, 0
+        for position, word in zip(starts, data["tick_labels"], strict=True):
+            if position - last >= min_gap and shown < MAX_LABELS:
+                word_texts[shown].set(x=position, text=word[:14], visible=True)
+                last, shown = position, shown + 1
+        for unused in word_texts[shown:]:
+            unused.set_visible(False)
+        p = data["probability"]
+        predicted = class_names[int(p >= 0.5)]
+        known = truth.get(text.value.strip())
+        parts = [f"<b>p({class_names[1]}) = {p:.3f}</b> &rarr; predicted <b>{predicted}</b>"]
+        if known is not None:
+            verdict = "✓" if class_names[known] == predicted else "✗"
+            parts.append(f"true label: {class_names[known]} {verdict}")
+        parts.append(f"{T} steps")
+        if data["unknown"]:
+            parts.append(f"{data['unknown']} outside the vocabulary (read as &lt;unk&gt;)")
+        if data["truncated"]:
+            parts.append(f"cut to the first {MAX_STEPS} steps")
+        label.value = " &nbsp;·&nbsp; ".join(parts)
+        plot.image.value = blit.frame()               # the static parts were drawn once
+
+    def choose_sentence(change):
+        text.value = sentences[change["new"]]         # the text box's observer redraws
+
+    choose.observe(choose_sentence, names="value")
+    text.observe(update, names="value")
+    update()
+    return dashboard("bidirectional", [choose, text, plot.image, label],
+                     title="Bidirectional explorer: both directions' hidden states and the classifier")
