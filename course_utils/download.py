@@ -269,7 +269,8 @@ def download(url: str, checksum: str, filename: str | None = None,
             try:
                 response = urllib.request.urlopen(request, timeout=timeout)
             except urllib.error.HTTPError as error:
-                raise DownloadError(f"{url}: the server answered HTTP {error.code} {error.reason}") from error
+                error.close()  # an HTTPError holds the connection open
+                raise DownloadError(f"{url}: the server answered HTTP {error.code} {error.reason}") from None
             except urllib.error.URLError as error:
                 kind = OfflineError if _looks_offline(error.reason) else DownloadError
                 raise kind(f"cannot get {url}: {error.reason}") from error

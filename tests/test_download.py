@@ -63,7 +63,7 @@ class Handler(http.server.SimpleHTTPRequestHandler):
                 self.wfile.flush()
                 self.connection.shutdown(socket.SHUT_RDWR)  # the connection drops mid-body
             else:
-                time.sleep(3)
+                self.stop.wait(3)   # stall (until the test is over)
             return
         super().do_GET()
 
@@ -73,14 +73,15 @@ def server(tmp_path):
     served = tmp_path / "served"
     served.mkdir()
     (served / "vectors.bin").write_bytes(PAYLOAD)
-    requests = []
-    handler = type("H", (Handler,), {"requests": requests, "directory_path": served})
+    requests, stop = [], threading.Event()
+    handler = type("H", (Handler,), {"requests": requests, "directory_path": served, "stop": stop})
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), partial(handler, directory=str(served)))
     httpd.daemon_threads = True
     thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     base = f"http://127.0.0.1:{httpd.server_address[1]}"
     yield base, requests, served
+    stop.set()
     httpd.shutdown()
     httpd.server_close()
 
