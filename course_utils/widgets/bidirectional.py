@@ -144,8 +144,8 @@ def bidirectional_explorer(encoder, head, sentences, labels=None,
     plot = PlotImage(figsize=(9.0, 5.4), dpi=80, nrows=2)
     plot.fig.set_layout_engine("none")                # fixed positions: the word labels change
     ax_f, ax_b = plot.axes
-    ax_f.set_position([0.08, 0.61, 0.80, 0.31])       # [left, bottom, width, height], figure units
-    ax_b.set_position([0.08, 0.21, 0.80, 0.31])
+    ax_f.set_position([0.08, 0.63, 0.80, 0.29])       # [left, bottom, width, height], figure units
+    ax_b.set_position([0.08, 0.245, 0.80, 0.29])
     H = np.shape(encoder["fwd"]["W_h"])[1]
     blit = Blitter(plot.fig, dpi=plot.dpi, layout=False)
     images, frames, separators = [], [], []
@@ -155,7 +155,7 @@ def bidirectional_explorer(encoder, head, sentences, labels=None,
                           interpolation="nearest")
         frame = ax.add_patch(Rectangle((-0.5, -0.5), 1, H, fill=False, edgecolor="#e08214",
                                        linewidth=2.0, zorder=4))
-        lines = ax.add_collection(LineCollection([], colors="0.35", linewidths=0.6, zorder=3))
+        lines = ax.add_collection(LineCollection([], colors="k", linewidths=0.8, zorder=3))
         ax.set_title(name, fontsize=10, loc="left")
         ax.set_ylabel("hidden unit")
         ax.set_ylim(H - 0.5, -0.5)
@@ -164,8 +164,8 @@ def bidirectional_explorer(encoder, head, sentences, labels=None,
         frames.append(frame)
         separators.append(lines)
     ax_b.set_xlabel("time →  (words at their first step; lines mark word starts; framed: what the "
-                    "classifier reads)", labelpad=50)
-    colorbar_ax = plot.fig.add_axes([0.90, 0.21, 0.015, 0.71])
+                    "classifier reads)", labelpad=62)
+    colorbar_ax = plot.fig.add_axes([0.90, 0.245, 0.015, 0.675])
     plot.fig.colorbar(images[0], cax=colorbar_ax, label="state value")
     # A pool of word labels under the bottom panel: x in data units, y in axes units.
     label_transform = blended_transform_factory(ax_b.transData, ax_b.transAxes)
@@ -190,7 +190,7 @@ def bidirectional_explorer(encoder, head, sentences, labels=None,
         min_gap, last, shown = T / MAX_LABELS, -np.inf, 0
         for position, word in zip(starts, data["tick_labels"], strict=True):
             if position - last >= min_gap and shown < MAX_LABELS:
-                word_texts[shown].set(x=position, text=word[:14], visible=True)
+                word_texts[shown].set(x=position, text=word[:12], visible=True)
                 last, shown = position, shown + 1
         for unused in word_texts[shown:]:
             unused.set_visible(False)
