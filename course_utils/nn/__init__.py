@@ -15,6 +15,20 @@ from course_utils.nn.activations import (
     tanh,
     tanh_prime,
 )
+from course_utils.nn.bidirectional import (
+    bidirectional_backward,
+    bidirectional_forward,
+    direction_backward,
+    direction_forward,
+    init_bidirectional,
+)
+from course_utils.nn.encoders import (
+    average_word_vectors,
+    classifier_probabilities,
+    cross_validate,
+    lstm_sentence_vectors,
+    train_softmax_classifier,
+)
 from course_utils.nn.ffn import (
     ffn_backward,
     ffn_forward,
@@ -51,6 +65,7 @@ from course_utils.nn.rnn_lm import (
     rnn_lm_logits,
     rnn_lm_step,
 )
+from course_utils.nn.stacked import init_stacked, stacked_backward, stacked_forward
 
 __all__ = [
     "ACTIVATIONS",
@@ -63,4 +78,9 @@ __all__ = [
     "rnn_step_forward", "rnn_step_backward", "rnn_forward", "rnn_backward",
     "init_rnn_lm", "rnn_lm_forward", "rnn_lm_backward", "rnn_lm_logits", "rnn_lm_step", "rnn_lm_generate",
     "init_adagrad", "adagrad_step", "init_adam", "adam_step", "clip_grad_norm", "clip_grad_value",
+    "init_bidirectional", "direction_forward", "direction_backward",
+    "bidirectional_forward", "bidirectional_backward",
+    "init_stacked", "stacked_forward", "stacked_backward",
+    "average_word_vectors", "lstm_sentence_vectors", "train_softmax_classifier",
+    "classifier_probabilities", "cross_validate",
 ]
