@@ -309,3 +309,50 @@ def png_from_rgb(rgb, level: int = 1) -> bytes:
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)  # 8-bit RGB, no interlace
     return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
             + chunk(b"IDAT", zlib.compress(rows.tobytes(), level)) + chunk(b"IEND", b""))
+
+
+# --------------------------------------------------------------------------------------
+# Text coloured character by character (lessons 05-06 dashboards)
+# --------------------------------------------------------------------------------------
+
+
+def printable_token(token: str) -> str:
+    """A token as it can be shown on an axis or in a readout: space ␣, newline ⏎, tab ⇥."""
+    return {" ": "␣", "\n": "⏎", "\t": "⇥", "": "∅"}.get(token, token)
+
+
+def text_spans_html(tokens, values, cmap: str = "RdBu_r", vmax: float = 1.0, highlight=None,
+                    underline=None, joiner: str = "") -> str:
+    """Tokens as HTML spans on a background coloured by their values.
+
+    A value v is drawn with the colour map at 0.5 + 0.5·clip(v / vmax, −1, 1), so on a diverging
+    map 0 is white; pass values in [−1, 1] for a sequential map (−1 its first colour). The
+    token at index `highlight` is outlined; where the boolean array `underline` is true the
+    token is underlined in orange. Newlines are shown as ⏎ followed by a line break. The text
+    colour is black or white, whichever reads better on the background.
+    """
+    import html
+
+    from matplotlib import colormaps
+    from matplotlib.colors import to_hex
+
+    values = np.asarray(values, dtype=np.float64)
+    if len(values) != len(tokens):
+        raise ValueError(f"text_spans_html: {len(tokens)} tokens but {len(values)} values")
+    rgba = colormaps[cmap](0.5 + 0.5 * np.clip(values / vmax, -1, 1))          # (T, 4)
+    light = rgba[:, :3] @ np.array([0.2126, 0.7152, 0.0722]) > 0.5
+    underline = np.zeros(len(tokens), bool) if underline is None else np.asarray(underline, bool)
+    spans = []
+    for index, token in enumerate(tokens):
+        style = (f"background:{to_hex(rgba[index])};color:{'#000' if light[index] else '#fff'};"
+                 "white-space:pre-wrap;font-family:monospace;")
+        if underline[index]:
+            style += "border-bottom:2px solid #e08214;"
+        if index == highlight:
+            style += "outline:2px solid #222;"
+        shown = "⏎<br>" if token == "\n" else html.escape(token)
+        spans.append(f'<span title="{values[index]:+.2f}" style="{style}">{shown}</span>')
+    return joiner.join(spans)
+
+
+__all__ += ["printable_token", "text_spans_html"]

@@ -21,6 +21,7 @@ import re
 import numpy as np
 
 from course_utils.nn.lstm import lstm_forward
+from course_utils.plots import text_spans_html
 from course_utils.widgets.common import PlotImage, dashboard, readout, with_class
 
 __all__ = ["PATTERNS", "lstm_states", "pattern_target", "cell_search", "cell_search_view"]
@@ -117,23 +118,6 @@ def cell_search(states, text, pattern, regex=None, top=10):
             "top": order[:top], "inside": count}
 
 
-def _spans_html(chars, values, mask, vmax):
-    """Characters on a background coloured by the unit (RdBu, 0 = white), the pattern underlined."""
-    from matplotlib import colormaps
-    from matplotlib.colors import to_hex
-
-    rgba = colormaps["RdBu_r"](0.5 + 0.5 * np.clip(np.asarray(values) / vmax, -1, 1))   # (T, 4)
-    luminance = rgba[:, :3] @ np.array([0.2126, 0.7152, 0.0722])
-    hexes = [to_hex(c) for c in rgba]
-    spans = []
-    for ch, colour, light, inside in zip(chars, hexes, luminance > 0.5, mask, strict=True):
-        underline = "border-bottom:2px solid #e08214;" if inside else ""
-        shown = "⏎<br>" if ch == "\n" else html.escape(ch)
-        spans.append(f'<span style="background:{colour};color:{"#000" if light else "#fff"};'
-                     f'{underline}white-space:pre-wrap;font-family:monospace">{shown}</span>')
-    return "".join(spans)
-
-
 def cell_search_view(params, vocab, text, pattern="inside quotes", regex=r"[A-Z][a-z]+"):
     """The dashboard on a trained LSTM LM and a long text (a few thousand characters).
 
@@ -217,7 +201,8 @@ def cell_search_view(params, vocab, text, pattern="inside quotes", regex=r"[A-Z]
         window = slice(start, start + SHOWN_CHARS)
         vmax = max(1e-6, float(np.abs(values).max()))
         coloured.value = ("<div style='line-height:1.7'>"
-                          + _spans_html(list(text[window]), values[window], mask[window], vmax) + "</div>")
+                          + text_spans_html(list(text[window]), values[window], vmax=vmax,
+                                            underline=mask[window]) + "</div>")
         score = result["scores"][unit]
         what = ("mean inside − mean outside, in standard deviations" if result["kind"] == "binary"
                 else "correlation with the position")

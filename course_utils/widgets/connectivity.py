@@ -20,8 +20,8 @@ import numpy as np
 from course_utils.nn.layers import log_softmax
 from course_utils.nn.lstm import lstm_backward, lstm_forward
 from course_utils.nn.rnn import rnn_backward, rnn_forward
+from course_utils.plots import printable_token, text_spans_html
 from course_utils.widgets.common import PlotImage, dashboard, readout, with_class
-from course_utils.widgets.hidden_state import coloured_text_html, display_token
 
 __all__ = ["input_gradient_norms", "connectivity_view", "DECADES", "MAX_TEXT"]
 
@@ -145,14 +145,14 @@ def connectivity_view(models: dict, vocab, texts=None, target: int | None = None
         t = min(target_slider.value, len(ids) - 2)
         chars = list(text)[: t + 2]
         parts = [f"target: after reading <code>{html.escape(''.join(chars[max(0, t - 20): t + 1]))}</code>"
-                 f" the true next character is <code>{html.escape(display_token(chars[t + 1]))}</code>"]
+                 f" the true next character is <code>{html.escape(printable_token(chars[t + 1]))}</code>"]
         all_norms = []
         for name in names:
             norms, log_probs = input_gradient_norms(models[name], ids, t)
             all_norms.append(norms)
             lines[name].set_data(np.arange(t + 1), np.maximum(norms, 1e-30))
             top = np.argsort(-log_probs, kind="stable")[:3]
-            guesses = ", ".join(f"{html.escape(display_token(vocab.tokens[i]))} "
+            guesses = ", ".join(f"{html.escape(printable_token(vocab.tokens[i]))} "
                                 f"{100 * np.exp(log_probs[i]):.0f}%" for i in top)
             p_true = 100 * np.exp(log_probs[ids[t + 1]])
             parts.append(f"<b>{name}</b>: p(true) = {p_true:.1f}% (top: {guesses}); 90% of the gradient "
@@ -160,7 +160,7 @@ def connectivity_view(models: dict, vocab, texts=None, target: int | None = None
             shown = chars[: t + 1] + [chars[t + 1]]
             values = np.append(_colour_values(norms), -1.0)
             coloured[name].value = (f"<div style='line-height:1.8'><b>{name}</b>&nbsp; "
-                                    + coloured_text_html(shown, values, cmap="magma", highlight=t + 1)
+                                    + text_spans_html(shown, values, cmap="magma", highlight=t + 1)
                                     + "</div>")
         target_line.set_xdata([t, t])
         label.value = "<br>".join(parts)

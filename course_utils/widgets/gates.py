@@ -16,8 +16,8 @@ import html
 import numpy as np
 
 from course_utils.nn.lstm import lstm_forward, split_gates
+from course_utils.plots import printable_token, text_spans_html
 from course_utils.widgets.common import PlotImage, dashboard, readout, with_class
-from course_utils.widgets.hidden_state import coloured_text_html, display_token
 
 __all__ = ["lstm_gate_trace", "gates_view", "GATE_NAMES", "MAX_TEXT"]
 
@@ -58,7 +58,7 @@ def _readout_html(trace, colour_by):
     strongest = int(np.argmax(np.abs(c[1:]))) + 1
     return (f"unit {unit}: mean gates over the text f = {f_mean:.2f}, i = {i_mean:.2f}, o = {o_mean:.2f}; "
             f"cell state from {c.min():+.2f} to {c.max():+.2f} (|c| largest after "
-            f"<code>{html.escape(display_token(trace['tokens'][strongest]))}</code> at step {strongest}), "
+            f"<code>{html.escape(printable_token(trace['tokens'][strongest]))}</code> at step {strongest}), "
             f"hidden state from {values['h'].min():+.2f} to {values['h'].max():+.2f}. "
             f"Text coloured by {GATE_NAMES[colour_by]}.")
 
@@ -121,7 +121,7 @@ def gates_view(params: dict, vocab, texts=None, unit: int = 0):
             images[name].set_data(trace[name].T)
             images[name].set_extent((-0.5, T - 0.5, -0.5, H - 0.5))
             ax.set_xticks(np.arange(0, T, every))
-            ticks = [display_token(t) if t != "<bos>" else "⟨s⟩" for t in trace["tokens"][::every]]
+            ticks = [printable_token(t) if t != "<bos>" else "⟨s⟩" for t in trace["tokens"][::every]]
             ax.set_xticklabels(ticks, fontsize=7, family="monospace")
         ax_line.set_xlim(-0.5, T - 0.5)
 
@@ -139,7 +139,7 @@ def gates_view(params: dict, vocab, texts=None, unit: int = 0):
         centred = values[shown] if shown in ("c", "h") else 2 * values[shown] - 1  # gates: 0.5 -> white
         cmap = "RdBu_r" if shown in ("c", "h") else "viridis"   # signed states, unsigned gates
         coloured.value = ("<div style='line-height:1.8'>"
-                          + coloured_text_html(trace["tokens"][1:], centred[1:] / scale, cmap=cmap)
+                          + text_spans_html(trace["tokens"][1:], centred[1:] / scale, cmap=cmap)
                           + "</div>")
         label.value = _readout_html(trace, shown)
         if text_box.value == state["text"]:
