@@ -48,6 +48,23 @@ from course_utils.nn.layers import (
     log_softmax,
     softmax,
 )
+from course_utils.nn.lstm import (
+    GATES,
+    gate_slice,
+    init_lstm,
+    lstm_backward,
+    lstm_forward,
+    lstm_step_backward,
+    lstm_step_forward,
+)
+from course_utils.nn.lstm_lm import (
+    init_lstm_lm,
+    lstm_lm_backward,
+    lstm_lm_evaluate,
+    lstm_lm_forward,
+    lstm_lm_logits,
+    lstm_lm_step,
+)
 from course_utils.nn.optim import (
     adagrad_step,
     adam_step,
@@ -81,6 +98,9 @@ __all__ = [
     "init_bidirectional", "direction_forward", "direction_backward",
     "bidirectional_forward", "bidirectional_backward",
     "init_stacked", "stacked_forward", "stacked_backward",
+    "GATES", "gate_slice", "init_lstm", "lstm_step_forward", "lstm_step_backward", "lstm_forward",
+    "lstm_backward", "init_lstm_lm", "lstm_lm_forward", "lstm_lm_backward", "lstm_lm_logits", "lstm_lm_step",
+    "lstm_lm_evaluate",
     "average_word_vectors", "lstm_sentence_vectors", "train_softmax_classifier",
     "classifier_probabilities", "cross_validate",
 ]
