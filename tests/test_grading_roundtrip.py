@@ -335,7 +335,7 @@ def test_exchange_loop_with_students_in_their_own_homes(released, tmp_path):
 # ---- every assignment: the source scores full marks, the release zero ----------------------
 
 @pytest.mark.parametrize("name", [n for n in assignment_names() if n != PS1])
-def test_source_full_marks_and_release_zero(released, tmp_path, name):
+def test_source_full_marks_release_zero_and_clean_feedback(released, tmp_path, name):
     course = clone(released, tmp_path)
     submit_directly(course, "solution", name, nb=read_source(name))
     submit_directly(course, "unchanged-release", name, nb=read_release(course, name))
@@ -346,3 +346,12 @@ def test_source_full_marks_and_release_zero(released, tmp_path, name):
     assert {cell: full[cell][0] for cell in maximum} == maximum
     assert all(zero[cell][0] == 0 for cell in maximum)
     assert maximum, "an assignment without autograded cells"
+    # and the feedback of both shows no hidden test and no expected value
+    run_nbgrader(course, "generate_feedback", name)
+    _, hidden = secret_lines(read_source(name))
+    values = expected_values(name)
+    for student in ("solution", "unchanged-release"):
+        text = html_text(course / "feedback" / student / name / f"{name}.html")
+        assert "BEGIN HIDDEN TESTS" not in text and "(hidden tests: not shown)" in text
+        assert not [line for line in hidden if line in text], f"{student}: hidden tests leaked"
+        assert not [value for value in values if value in text], f"{student}: values leaked"
