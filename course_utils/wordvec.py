@@ -497,7 +497,7 @@ def load_word2vec_text(path: str | Path, limit: int | None = None,
     seen = set()
     with opener(path, "rt", encoding="utf8", errors="replace") as lines:
         for number, line in enumerate(lines, start=1):
-            parts = line.rstrip("\n").rstrip(" ").split(" ")
+            parts = line.rstrip().split(" ")          # GloVe lines may end in " " or "\r\n"
             if number == 1 and len(parts) == 2 and all(p.isdigit() for p in parts):
                 dim = int(parts[1])
                 continue

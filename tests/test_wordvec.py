@@ -283,6 +283,10 @@ def test_load_word2vec_text_with_and_without_header(tmp_path):
         assert wv.words == ("the", "of", "and")
         np.testing.assert_allclose(wv.vectors[0], [0.1, 0.2, -0.3], rtol=1e-6)
     assert W.load_word2vec_text(tmp_path / "glove.txt", limit=2).words == ("the", "of")
+    (tmp_path / "crlf.txt").write_bytes(b"the 0.1 0.2 -0.3 \r\nof 1 2 3\r\nthe 7 7 7\r\n")
+    crlf = W.load_word2vec_text(tmp_path / "crlf.txt")
+    assert crlf.words == ("the", "of")  # a repeated word keeps its first vector
+    np.testing.assert_allclose(crlf.vectors[0], [0.1, 0.2, -0.3], rtol=1e-6)
     (tmp_path / "bad.txt").write_text(body + "oops 1 2\n", encoding="utf8")
     with pytest.raises(ValueError, match="line 4 has 2 numbers, expected 3"):
         W.load_word2vec_text(tmp_path / "bad.txt")
