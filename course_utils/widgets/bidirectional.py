@@ -32,7 +32,8 @@ from course_utils.widgets.common import PlotImage, dashboard, readout, with_clas
 __all__ = ["bidirectional_states", "bidirectional_explorer", "MAX_STEPS"]
 
 MAX_STEPS = 300        # longer texts are cut (the heatmap would be unreadable anyway)
-MAX_LABELS = 24        # word labels under the time axis at most (each costs ~2 ms to draw)
+MAX_LABELS = 16        # word labels under the time axis at most (each costs 1-2 ms to draw)
+LABEL_GAP_PX = 11      # rotated 8-point labels closer than this overlap
 STATE_CMAP = "RdBu_r"  # h ∈ (−1, 1): diverging, white at 0
 
 
@@ -173,6 +174,7 @@ def bidirectional_explorer(encoder, head, sentences, labels=None,
                             transform=label_transform, clip_on=False, visible=False)
                   for _ in range(MAX_LABELS)]
     blit.add(*images, *frames, *separators, *word_texts)
+    axes_width_px = ax_b.get_position().width * plot.fig.get_figwidth() * plot.dpi
 
     def update(_=None):
         data = bidirectional_states(encoder, head, text.value)
@@ -186,12 +188,18 @@ def bidirectional_explorer(encoder, head, sentences, labels=None,
             lines.set_segments([[(t - 0.5, -0.5), (t - 0.5, H - 0.5)] for t in starts if t > 0])
         frames[0].set_x(T - 1.5)                      # →h at the last step
         frames[1].set_x(-0.5)                         # ←h at the first step
-        # Label as many words as fit: skip one that would overlap the previous label.
-        min_gap, last, shown = T / MAX_LABELS, -np.inf, 0
-        for position, word in zip(starts, data["tick_labels"], strict=True):
-            if position - last >= min_gap and shown < MAX_LABELS:
-                word_texts[shown].set(x=position, text=word[:12], visible=True)
-                last, shown = position, shown + 1
+        # Label at most MAX_LABELS words, longest first (punctuation goes unlabelled: its line is
+        # enough), none closer than LABEL_GAP_PX to another label.
+        min_gap = T * LABEL_GAP_PX / axes_width_px
+        chosen = []
+        words = [(at, w) for at, w in zip(starts, data["tick_labels"], strict=True)
+                 if any(ch.isalnum() for ch in w)]
+        for position, word in sorted(words, key=lambda item: (-len(item[1]), item[0])):
+            if len(chosen) < MAX_LABELS and all(abs(position - at) >= min_gap for at, _ in chosen):
+                chosen.append((position, word))
+        shown = len(chosen)
+        for text_artist, (position, word) in zip(word_texts[:shown], chosen, strict=True):
+            text_artist.set(x=position, text=word[:12], visible=True)
         for unused in word_texts[shown:]:
             unused.set_visible(False)
         p = data["probability"]
