@@ -99,7 +99,8 @@ def test_analogy_explorer_view_reacts_to_typing_model_and_example():
     model, example = find(box, "cu-analogy-model"), find(box, "cu-analogy-example")
     assert not a.continuous_update and example.value == 0
     assert (a.value, b.value, c.value) == ("man", "woman", "king")
-    assert "&rarr; <b>queen</b>" in label.value and "rank 1 (correct)" in label.value
+    assert "&rarr; <b>queen</b>" in label.value and "rank 1, score" in label.value
+    assert "(correct)" in label.value and "Top answers: queen 0." in label.value
     assert image.value[:4] == b"\x89PNG"
 
     before = (image.value, label.value)

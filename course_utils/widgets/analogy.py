@@ -106,15 +106,16 @@ def _readout_html(data, model_name: str, size: int) -> str:
     if not data["answers"]:
         return f"<b>{question}</b><br>No candidate words left."
     word, cos = data["answers"][0]
-    text = (f"<b>{question}</b> &rarr; <b>{word}</b> (cos {cos:.3f}), best of "
+    text = (f"<b>{question}</b> &rarr; <b>{word}</b> (score {cos:.3f}), best of "
             f"{data['candidates']:,} candidate words in {model_name}")
+    text += "<br>Top answers: " + ", ".join(f"{w} {s:.3f}" for w, s in data["answers"])
     if data["expected"]:
         if data["expected_rank"] is None:
             text += f"<br>Expected answer '{data['expected']}' is not in the vocabulary."
         else:
             verdict = "correct" if data["expected_rank"] == 1 else "not the top answer"
-            text += (f"<br>Expected answer '{data['expected']}': rank {data['expected_rank']:,} "
-                     f"({verdict}).")
+            text += (f"<br>Expected answer '{data['expected']}': rank {data['expected_rank']:,}, "
+                     f"score {data['expected_score']:.3f} ({verdict}).")
     return text
 
 
@@ -194,7 +195,7 @@ def analogy_explorer(models, a: str | None = None, b: str | None = None, c: str 
         colours = [ANSWER_COLOUR] * (k + 1)
         texts = [""] * (k + 1)
         for i, (word, score) in enumerate(data["answers"]):
-            scores[i], texts[i] = score, f"{word} ({score:.3f})"
+            scores[i], texts[i] = score, word   # the numbers go to the readout: text is slow to draw
             terms[:, i] = [data["terms"][word][j] for j in (1, 0, 2)]
             if word == data["expected"]:
                 colours[i] = EXPECTED_COLOUR
@@ -202,7 +203,7 @@ def analogy_explorer(models, a: str | None = None, b: str | None = None, c: str 
         if rank is not None and rank > k:
             word = data["expected"]
             scores[k], colours[k] = data["expected_score"], EXPECTED_COLOUR
-            texts[k] = f"{word} ({scores[k]:.3f}): expected, rank {rank:,}"
+            texts[k] = f"{word} (rank {rank:,})"
             terms[:, k] = [data["terms"][word][j] for j in (1, 0, 2)]
         score_bars.set_verts(_rectangles(rows, scores, 0.7))
         score_bars.set_facecolor(colours)
