@@ -328,6 +328,30 @@ def lm_numpy_bpc(budget_s, clock="wall", seed=0, recipe=LM_RECIPE):
     return lstm_lm_evaluate(params, valid, batch_size=16, seq_len=256) / np.log(2), steps
 
 
+def lm_rnn_bpc(budget_s, clock="wall", seed=0, recipe=LM_RECIPE):
+    """Lesson 04's NumPy RNN LM (course_utils.nn.rnn_lm) with the same recipe and budget."""
+    from course_utils.data import lm_batches_contiguous
+    from course_utils.nn import optim
+    from course_utils.nn.rnn_lm import init_rnn_lm, rnn_lm_backward, rnn_lm_evaluate, rnn_lm_forward
+
+    r = recipe
+    train, valid, V = _lee_ids()
+    params = init_rnn_lm(V, r["embed_dim"], r["hidden_dim"], seed=seed, dtype=np.float32)
+    adam = optim.init_adam(params)
+    now = _clock(clock)
+    start, steps = now(), 0
+    while now() - start < budget_s:
+        h = None
+        for inputs, targets in lm_batches_contiguous(train, r["batch_size"], r["seq_len"]):
+            _, cache, h = rnn_lm_forward(params, inputs, targets, h)
+            grads, _ = optim.clip_grad_norm(rnn_lm_backward(cache), r["max_norm"])
+            optim.adam_step(params, grads, adam, lr=_lr(r, now() - start, budget_s))
+            steps += 1
+            if now() - start >= budget_s:
+                break
+    return rnn_lm_evaluate(params, valid, batch_size=16, seq_len=256) / np.log(2), steps
+
+
 def lm_torch_bpc(budget_s, clock="wall", seed=0, recipe=LM_RECIPE):
     """A recipe with torch.nn.Embedding / LSTM / Linear, torch's default initialisation."""
     import torch
@@ -384,14 +408,15 @@ def lm_torch_bpc(budget_s, clock="wall", seed=0, recipe=LM_RECIPE):
 
 def lm_figures(quick):
     """One thread each. The NumPy LSTM LM and torch.nn.LSTM with the same recipe (torch's default
-    initialisation), and torch with the issue's tuned reference recipe; 60 s of wall-clock time
+    initialisation), torch with the issue's tuned reference recipe, and lesson 04's NumPy RNN LM
+    with the LSTM's recipe (equal training time); 60 s of wall-clock time
     (what a learner waits) and 60 s of process CPU time (what the code costs, whatever else
     runs on the machine)."""
     budget = 15.0 if quick else 60.0
     set_threads(1)
     figures = []
     runs = (("numpy", lm_numpy_bpc, LM_RECIPE), ("torch_same_recipe", lm_torch_bpc, LM_RECIPE),
-            ("torch_tuned_recipe", lm_torch_bpc, TORCH_TUNED))
+            ("torch_tuned_recipe", lm_torch_bpc, TORCH_TUNED), ("numpy_rnn", lm_rnn_bpc, LM_RECIPE))
     for clock in (("wall",) if quick else ("wall", "cpu")):
         tag = f"{budget:g}s_{clock}"
         for name, fn, recipe in runs:
