@@ -500,3 +500,32 @@ def test_lesson_solutions_pass_and_stubs_fail():
         for cell in later:  # nothing after the exercise relies on the learner's function
             if cell.cell_type == "code":
                 assert not any(re.search(rf"\b{name}\(", cell.source) for name in names), cell.id
+
+
+# ---- the min-char-rnn baseline of bench/figures_rnn_lm.py is the same model -------------------
+
+
+def test_min_char_rnn_baseline_matches_the_course_rnn_lm(rng):
+    """Karpathy's lossFun (summed loss, one-hot inputs, column vectors) equals rnn_lm_forward /
+    rnn_lm_backward (mean loss) on the same weights, so the bench compares recipes, not models."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("figures_rnn_lm", ROOT / "bench" / "figures_rnn_lm.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    V, H, T = 7, 5, 6
+    Wxh, Whh, Why = (rng.standard_normal(s) * 0.3 for s in ((H, V), (H, H), (V, H)))
+    bh, by = rng.standard_normal((H, 1)) * 0.1, rng.standard_normal((V, 1)) * 0.1
+    inputs, targets = list(rng.integers(0, V, T)), list(rng.integers(0, V, T))
+    hprev = rng.standard_normal((H, 1)) * 0.5
+    loss, dWxh, dWhh, dWhy, dbh, dby, h_last = bench.min_char_rnn_loss(inputs, targets, hprev, Wxh, Whh, Why,
+                                                                       bh, by)
+    params = {"E": Wxh.T.copy(), "W_e": np.eye(H), "W_h": Whh, "b": bh[:, 0], "U": Why, "c": by[:, 0]}
+    mean_loss, cache, course_h = rnn_lm_forward(params, np.array([inputs]), np.array([targets]), hprev.T)
+    grads = rnn_lm_backward(cache)
+    assert abs(loss / T - mean_loss) < 1e-12
+    np.testing.assert_allclose(course_h[0], h_last[:, 0], rtol=1e-12)
+    for mine, theirs in [(grads["E"], dWxh.T), (grads["W_h"], dWhh), (grads["b"], dbh[:, 0]),
+                         (grads["U"], dWhy), (grads["c"], dby[:, 0])]:
+        assert np.abs(theirs).max() < 5  # not clipped here
+        assert rel_error(mine * T, theirs) < 1e-10

@@ -134,7 +134,7 @@ def hidden_state_view(params: dict, vocab, texts=None, unit: int = 0, top_k: int
     """
     import ipywidgets as widgets
 
-    from course_utils.plots import Blitter
+    from course_utils.plots import Blitter, freeze_layout
 
     texts = list(texts or ["The Prime Minister said on Monday that the government would act."])
     H = params["W_h"].shape[0]
@@ -175,7 +175,10 @@ def hidden_state_view(params: dict, vocab, texts=None, unit: int = 0, top_k: int
     ax_bars.set_yticks([])
     ax_bars.set_xlabel("probability of the next token")
     ax_bars.grid(True, axis="x", alpha=0.3)
-    blit = Blitter(plot.fig, dpi=plot.dpi)
+    freeze_layout(plot.fig, plot.dpi)  # positions final now: set_text_axes measures the axes
+    ax_heat.xaxis.set_label_coords(0.5, -0.1)  # below the row of characters (or tick labels)
+    blit = Blitter(plot.fig, dpi=plot.dpi, layout=False)
+    blit.add(image)  # the heatmap changes with the text: drawn on every frame, like the outlines
     # The chosen unit's row and the chosen step's column, outlined (black with a white core, to
     # stand out on both ends of the colour map).
     outlines = []
@@ -195,17 +198,42 @@ def hidden_state_view(params: dict, vocab, texts=None, unit: int = 0, top_k: int
     bar_labels = [blit.add(ax_bars.text(0.02, i, "", va="center", fontsize=10, family="monospace"))
                   for i in range(top_k)]
     ax_bars.set_title("next token after step t")
-    state = {"text": None, "busy": False}
+    state = {"text": None, "busy": False, "ticks": True}
 
-    def set_text_axes(data):
+    # Characters under the heatmap: one monospaced Text whose font size makes one character as
+    # wide as one column (a hundred tick labels would make each new text cost ~0.3 s to draw).
+    # Words, and texts too long for a readable size, get ordinary tick labels instead. The
+    # heatmap and this row are drawn on every frame: a new text then costs what a step costs.
+    char_row = ax_heat.text(0, -0.012, "", transform=ax_heat.transAxes, ha="left", va="top",
+                            family="DejaVu Sans Mono")
+    blit.add(char_row)
+    MONO_ADVANCE = 0.602  # DejaVu Sans Mono: every glyph advances 0.602 em
+
+    def set_text_axes(data) -> bool:
+        """Show a new text's states; returns True when the static picture must be redrawn."""
         tokens = data["tokens"]
         image.set_data(data["hidden"].T)
         image.set_extent((-0.5, len(tokens) - 0.5, -0.5, H - 0.5))
-        every = max(1, int(np.ceil(len(tokens) / 120)))  # every token while they fit
+        ax_heat.set_xlim(-0.5, len(tokens) - 0.5)
+        shown = [display_token(t) if t != "<bos>" else "^" for t in tokens]
+        column_px = ax_heat.get_window_extent().width / len(tokens)
+        size = column_px / (MONO_ADVANCE * plot.dpi / 72)
+        if vocab.level == "char" and 4.5 <= size and len(tokens) > 12:
+            char_row.set_text("".join(shown))
+            char_row.set_fontsize(size)
+            char_row.set_visible(True)
+            if state["ticks"]:  # leaving tick labels behind: the static picture changes
+                ax_heat.set_xticks([])
+                state["ticks"] = False
+                return True
+            return False
+        char_row.set_visible(False)
+        every = max(1, int(np.ceil(len(tokens) / 60)))
         ax_heat.set_xticks(np.arange(0, len(tokens), every))
-        ax_heat.set_xticklabels([display_token(t) if t != "<bos>" else "^" for t in tokens[::every]],
-                                fontsize=7 if len(tokens) <= 80 else 5.5, family="monospace", rotation=0)
+        ax_heat.set_xticklabels(shown[::every], fontsize=7, family="monospace", rotation=0)
         ax_heat.tick_params(axis="x", length=0)
+        state["ticks"] = True
+        return True
 
     def update(_=None):
         if state["busy"]:  # a change made by this function (the step slider's new range)
@@ -235,11 +263,11 @@ def hidden_state_view(params: dict, vocab, texts=None, unit: int = 0, top_k: int
             joiner="" if vocab.level == "char" else " ") + "</div>")
         label.value = _readout_html(data)
         if text != state["text"]:
-            set_text_axes(data)
             state["text"] = text
-            plot.image.value = blit.full()
-        else:
-            plot.image.value = blit.frame()
+            if set_text_axes(data):
+                plot.image.value = blit.full()
+                return
+        plot.image.value = blit.frame()
 
     def choose_example(change):
         text_box.value = change["new"]
