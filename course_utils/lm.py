@@ -68,54 +68,6 @@ def ngram_table_size(vocab_size: int, context: int) -> int:
     return int(vocab_size) ** (int(context) + 1)
 
 
-@dataclass
-class KneserNeyLM:
-    """An interpolated Kneser-Ney model over `context` previous tokens (an n-gram, n = context + 1).
-
-    counts[j] maps (j context tokens + next token) to a count: the raw count for the longest
-    context j = `context`, the continuation count N1+(• g w) (in how many different contexts
-    the shorter n-gram appeared) for j < `context`. totals[j][g] = Σ_w counts[j][g + (w,)],
-    types[j][g] = how many different w follow g, discounts[j] = D_j.
-    """
-
-    context: int
-    vocab_size: int
-    pad_id: int
-    counts: list[dict]
-    totals: list[dict]
-    types: list[dict]
-    discounts: list[float]
-
-    def prob(self, history: Sequence[int], token: int) -> float:
-        """p(token | the last `context` ids of history); short histories are padded with pad_id.
-
-        p_j(w | g) = max(c_j(g w) − D_j, 0) / c_j(g) + D_j · N1+(g •) / c_j(g) · p_{j−1}(w | g'),
-        g' = g without its first token, from p_{−1}(w) = 1/V up; unseen contexts (c_j(g) = 0)
-        pass p_{j−1} through unchanged. Every token gets a probability > 0.
-        """
-        k = self.context
-        history = _pad_history(history, k, self.pad_id)
-        p = 1.0 / self.vocab_size
-        token = int(token)
-        for j in range(k + 1):
-            g = tuple(history[k - j:])
-            total = self.totals[j].get(g, 0)
-            if total == 0:
-                continue
-            d = self.discounts[j]
-            c = self.counts[j].get(g + (token,), 0)
-            p = max(c - d, 0.0) / total + d * self.types[j][g] / total * p
-        return p
-
-    def distribution(self, history: Sequence[int]) -> np.ndarray:
-        """p(w | history) for every w in the vocabulary: (V,), sums to 1."""
-        return np.array([self.prob(history, w) for w in range(self.vocab_size)])
-
-    def mean_nll(self, ids: Sequence[int]) -> float:
-        """Mean −ln p of ids[1:] given what precedes each (nats per token)."""
-        return _mean_nll(self, ids)
-
-
 def _pad_history(history: Sequence[int], context: int, pad_id: int) -> list[int]:
     history = [int(i) for i in history[-context:]] if context else []
     return [pad_id] * (context - len(history)) + history
@@ -187,6 +139,54 @@ def fit_backoff(train_ids: Sequence[int], context: int, vocab_size: int, pad_id:
         totals.append(dict(contexts))
     return BackoffLM(context=int(context), vocab_size=int(vocab_size), pad_id=int(pad_id),
                      delta=float(delta), counts=counts, totals=totals)
+
+
+@dataclass
+class KneserNeyLM:
+    """An interpolated Kneser-Ney model over `context` previous tokens (an n-gram, n = context + 1).
+
+    counts[j] maps (j context tokens + next token) to a count: the raw count for the longest
+    context j = `context`, the continuation count N1+(• g w) (in how many different contexts
+    the shorter n-gram appeared) for j < `context`. totals[j][g] = Σ_w counts[j][g + (w,)],
+    types[j][g] = how many different w follow g, discounts[j] = D_j.
+    """
+
+    context: int
+    vocab_size: int
+    pad_id: int
+    counts: list[dict]
+    totals: list[dict]
+    types: list[dict]
+    discounts: list[float]
+
+    def prob(self, history: Sequence[int], token: int) -> float:
+        """p(token | the last `context` ids of history); short histories are padded with pad_id.
+
+        p_j(w | g) = max(c_j(g w) − D_j, 0) / c_j(g) + D_j · N1+(g •) / c_j(g) · p_{j−1}(w | g'),
+        g' = g without its first token, from p_{−1}(w) = 1/V up; unseen contexts (c_j(g) = 0)
+        pass p_{j−1} through unchanged. Every token gets a probability > 0.
+        """
+        k = self.context
+        history = _pad_history(history, k, self.pad_id)
+        p = 1.0 / self.vocab_size
+        token = int(token)
+        for j in range(k + 1):
+            g = tuple(history[k - j:])
+            total = self.totals[j].get(g, 0)
+            if total == 0:
+                continue
+            d = self.discounts[j]
+            c = self.counts[j].get(g + (token,), 0)
+            p = max(c - d, 0.0) / total + d * self.types[j][g] / total * p
+        return p
+
+    def distribution(self, history: Sequence[int]) -> np.ndarray:
+        """p(w | history) for every w in the vocabulary: (V,), sums to 1."""
+        return np.array([self.prob(history, w) for w in range(self.vocab_size)])
+
+    def mean_nll(self, ids: Sequence[int]) -> float:
+        """Mean −ln p of ids[1:] given what precedes each (nats per token)."""
+        return _mean_nll(self, ids)
 
 
 def _discount(counts: Counter) -> float:

@@ -43,9 +43,10 @@ __all__ = [
 def init_rnn_lm(vocab_size, embed_dim, hidden_dim, tie_weights=False, seed=0, dtype=np.float64):
     """Random parameters of an RNN LM (seeded); see the module docstring for the keys.
 
-    Weights are drawn from N(0, 1/fan_in), which keeps tanh's inputs near unit size at
-    the start; embeddings and biases of the output start small so that the untrained model
-    predicts an almost uniform distribution (loss ≈ log V).
+    W_e and W_h are drawn from N(0, 1/fan_in), which keeps tanh's inputs near unit size at the
+    start; the embeddings from N(0, 1), or N(0, 1/D) when tied (E is then the output layer
+    too); U from N(0, 0.01/H); biases are 0. So the untrained model predicts an almost uniform
+    distribution (loss ≈ log V).
     """
     for name, value in (("vocab_size", vocab_size), ("embed_dim", embed_dim),
                         ("hidden_dim", hidden_dim)):

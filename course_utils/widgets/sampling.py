@@ -116,6 +116,7 @@ def sampling_view(params: dict, vocab, prompt: str = "The ", temperature: float 
     ax.set_xlim(-0.6, top_k - 0.4)
     ax.set_ylabel("probability")
     ax.set_xlabel("the first token after the prompt (the model's top choices at τ = 1)")
+    ax.set_title("What the model samples from, at τ = 1 and at your temperature", fontsize="medium")
     ax.grid(True, axis="y", alpha=0.3)
     width = 0.4
     blit = Blitter(plot.fig, dpi=plot.dpi)
