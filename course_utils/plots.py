@@ -355,4 +355,17 @@ def text_spans_html(tokens, values, cmap: str = "RdBu_r", vmax: float = 1.0, hig
     return joiner.join(spans)
 
 
-__all__ += ["printable_token", "text_spans_html"]
+def nice_bound(value: float) -> float:
+    """The smallest of 1, 2, 5, 10, 20, 50, ... (times powers of ten) that is at least `value`:
+    axis limits in a few steps, so that a dashboard can keep one static picture per step."""
+    value = abs(float(value))
+    if not np.isfinite(value) or value <= 0:
+        return 1.0
+    exponent = np.floor(np.log10(value))
+    for step in (1.0, 2.0, 5.0, 10.0):
+        if step * 10.0 ** exponent >= value * (1 - 1e-12):
+            return float(step * 10.0 ** exponent)
+    return float(10.0 ** (exponent + 1))
+
+
+__all__ += ["printable_token", "text_spans_html", "nice_bound"]

@@ -21,7 +21,7 @@ import re
 import numpy as np
 
 from course_utils.nn.lstm import lstm_forward
-from course_utils.plots import text_spans_html
+from course_utils.plots import nice_bound, text_spans_html
 from course_utils.widgets.common import PlotImage, dashboard, readout, with_class
 
 __all__ = ["PATTERNS", "lstm_states", "pattern_target", "cell_search", "cell_search_view"]
@@ -209,19 +209,19 @@ def cell_search_view(params, vocab, text, pattern="inside quotes", regex=r"[A-Z]
         count = (f"; the pattern holds at {result['inside']} of {len(text)} characters"
                  if result["inside"] is not None else "")
         strip.set_data(mask[None, :].astype(float))
+        strip.set_visible(result["kind"] == "binary")
         bars_title.set_text(f"top units for: {pattern_box.value}")
         label.value = (f"rank {rank.value}: unit {unit} of the {'cell' if which.value == 'c' else 'hidden'} "
                        f"state, score {score:+.2f} ({what}){count}. Text shown from character {start}; "
                        f"background = the unit's value (red +, blue −), orange underline = the pattern.")
-        if blit.use(which.value):   # the static picture depends only on the state's range
+        bound = nice_bound(1.05 * float(np.abs(values).max()))   # the chosen unit's range
+        strip.set_extent((0, len(text), -bound, bound))
+        if blit.use(bound):   # one static picture per y range
             plot.image.value = blit.frame()
             return
-        low, high = float(states.min()), float(states.max())
-        low, high = low - 0.05 * (high - low), high + 0.05 * (high - low)
-        strip.set_extent((0, len(text), low, high))
         ax_trace.set_xlim(0, len(text))
-        ax_trace.set_ylim(low, high)
-        plot.image.value = blit.full(key=which.value)
+        ax_trace.set_ylim(-bound, bound)
+        plot.image.value = blit.full(key=bound)
 
     for control in (pattern_box, regex_box, which, rank):
         control.observe(update, names="value")

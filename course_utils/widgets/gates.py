@@ -16,7 +16,7 @@ import html
 import numpy as np
 
 from course_utils.nn.lstm import lstm_forward, split_gates
-from course_utils.plots import printable_token, text_spans_html
+from course_utils.plots import nice_bound, printable_token, text_spans_html
 from course_utils.widgets.common import PlotImage, dashboard, readout, with_class
 
 __all__ = ["lstm_gate_trace", "gates_view", "GATE_NAMES", "MAX_TEXT"]
@@ -112,7 +112,7 @@ def gates_view(params: dict, vocab, texts=None, unit: int = 0):
     f_line, = ax_line.plot([], [], color="#e08214", linewidth=1.0, linestyle=":", label="forget gate f")
     ax_line.legend(loc="upper left", fontsize=8, ncols=3)
     blit.add(c_line, h_line, f_line)
-    state = {"text": None}
+    state = {"text": None, "kept": set()}
 
     def show_text_axes(trace):
         T = len(trace["tokens"])
@@ -142,14 +142,18 @@ def gates_view(params: dict, vocab, texts=None, unit: int = 0):
                           + text_spans_html(trace["tokens"][1:], centred[1:] / scale, cmap=cmap)
                           + "</div>")
         label.value = _readout_html(trace, shown)
-        if text_box.value == state["text"]:
-            plot.image.value = blit.frame()       # only the unit's lines moved
+        bound = nice_bound(1.1 * max(1.0, float(np.abs(values["c"]).max())))  # this unit's range
+        if text_box.value != state["text"]:
+            show_text_axes(trace)
+            state["text"] = text_box.value
+            state["kept"] = set()
+        key = (text_box.value, bound)
+        if key in state["kept"] and blit.use(key):   # only the unit's lines moved
+            plot.image.value = blit.frame()
             return
-        show_text_axes(trace)
-        bound = max(1.0, 1.1 * float(np.abs(trace["c"]).max()))  # fits every unit of this text
         ax_line.set_ylim(-bound, bound)
-        state["text"] = text_box.value
-        plot.image.value = blit.full()
+        state["kept"].add(key)
+        plot.image.value = blit.full(key=key)
 
     def choose_example(change):
         text_box.value = change["new"]
