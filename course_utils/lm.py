@@ -8,7 +8,6 @@ perplexities are comparable (same tokens, same vocabulary, same <unk>).
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -85,14 +84,62 @@ def _mean_nll(model, ids: Sequence[int]) -> float:
     return total / (len(ids) - 1)
 
 
+# An n-gram (t_1, ..., t_n) is counted under one integer, its code t_1 V^(n-1) + ... + t_n V^0,
+# so that NumPy can count a whole text at once; a context's code times V plus the next token is
+# the code of the context followed by that token.
+
+
+def _padded_ids(fn: str, train_ids, context: int, vocab_size: int, pad_id: int) -> np.ndarray:
+    if isinstance(context, bool) or not isinstance(context, (int, np.integer)) or context < 0:
+        raise ValueError(f"{fn}: context must be an integer >= 0, got {context!r}")
+    if int(vocab_size) ** (int(context) + 1) >= 2 ** 62:
+        raise ValueError(f"{fn}: vocab_size={vocab_size} with context={context} gives n-gram codes "
+                         f"beyond 64 bits (V^(context+1) >= 2^62); use a shorter context")
+    ids = np.asarray(train_ids, dtype=np.int64).reshape(-1)
+    if len(ids) == 0:
+        raise ValueError(f"{fn}: train_ids is empty")
+    if ids.min() < 0 or ids.max() >= vocab_size or not 0 <= pad_id < vocab_size:
+        raise ValueError(f"{fn}: ids and pad_id must lie in 0..{vocab_size - 1}, got ids from "
+                         f"{ids.min()} to {ids.max()} and pad_id={pad_id}")
+    return np.concatenate([np.full(context, pad_id, dtype=np.int64), ids])
+
+
+def _gram_codes(ids: np.ndarray, length: int, start: int, V: int) -> np.ndarray:
+    """Codes of the `length`-grams that end at each position from `start` on."""
+    n = len(ids) - start
+    first = start - length + 1
+    codes = np.zeros(n, dtype=np.int64)
+    for m in range(length):
+        codes = codes * V + ids[first + m:first + m + n]
+    return codes
+
+
+def _context_codes(history: list[int], V: int) -> list[int]:
+    """codes[j] = code of the last j tokens of the history, for j = 0..len(history)."""
+    k = len(history)
+    codes = [0]
+    for j in range(1, k + 1):
+        codes.append(history[k - j] * V ** (j - 1) + codes[j - 1])
+    return codes
+
+
+def _per_context(gram_codes: np.ndarray, counts: np.ndarray, V: int) -> tuple[dict, dict]:
+    """{context code: total count} and {context code: number of different next tokens}."""
+    contexts, inverse = np.unique(gram_codes // V, return_inverse=True)
+    totals = np.bincount(inverse, weights=counts).astype(np.int64)
+    types = np.bincount(inverse)
+    return dict(zip(contexts.tolist(), totals.tolist(), strict=True)), \
+        dict(zip(contexts.tolist(), types.tolist(), strict=True))
+
+
 @dataclass
 class BackoffLM:
     """The lecture's two fixes for sparsity: add-δ smoothing, and backoff to shorter contexts.
 
     p(w | h) = (c(h w) + δ) / (c(h) + δ V) for the longest suffix h of the history (at most
     `context` tokens) that was seen in training; an unseen context backs off to a shorter one,
-    down to the empty context (unigram counts). counts[j] maps (j context tokens + next token)
-    to its count, totals[j] maps a context to its count.
+    down to the empty context (unigram counts). counts[j] maps the code of (j context tokens,
+    next token) to its count, totals[j] maps the code of a j-token context to its count.
     """
 
     context: int
@@ -103,13 +150,13 @@ class BackoffLM:
     totals: list[dict]
 
     def prob(self, history: Sequence[int], token: int) -> float:
-        history = _pad_history(history, self.context, self.pad_id)
+        V = self.vocab_size
+        contexts = _context_codes(_pad_history(history, self.context, self.pad_id), V)
         for j in range(self.context, -1, -1):
-            h = tuple(history[self.context - j:])
-            total = self.totals[j].get(h, 0)
+            total = self.totals[j].get(contexts[j], 0)
             if total > 0 or j == 0:
-                count = self.counts[j].get(h + (int(token),), 0)
-                return (count + self.delta) / (total + self.delta * self.vocab_size)
+                count = self.counts[j].get(contexts[j] * V + int(token), 0)
+                return (count + self.delta) / (total + self.delta * V)
         raise AssertionError("unreachable: j == 0 always returns")
 
     def distribution(self, history: Sequence[int]) -> np.ndarray:
@@ -124,30 +171,26 @@ class BackoffLM:
 def fit_backoff(train_ids: Sequence[int], context: int, vocab_size: int, pad_id: int,
                 delta: float = 0.01) -> BackoffLM:
     """Count every n-gram of length 1..context+1 in the training stream (padded with pad_id)."""
-    if isinstance(context, bool) or not isinstance(context, (int, np.integer)) or context < 0:
-        raise ValueError(f"fit_backoff: context must be an integer >= 0, got {context!r}")
     if not delta > 0:
         raise ValueError(f"fit_backoff: delta must be > 0 (0 leaves unseen tokens at p = 0), got {delta!r}")
-    ids = [int(pad_id)] * context + [int(i) for i in train_ids]
+    ids = _padded_ids("fit_backoff", train_ids, context, vocab_size, pad_id)
+    V = int(vocab_size)
     counts, totals = [], []
     for j in range(context + 1):
-        grams = Counter(tuple(ids[i - j:i + 1]) for i in range(context, len(ids)))
-        contexts = Counter()
-        for gram, c in grams.items():
-            contexts[gram[:-1]] += c
-        counts.append(dict(grams))
-        totals.append(dict(contexts))
-    return BackoffLM(context=int(context), vocab_size=int(vocab_size), pad_id=int(pad_id),
-                     delta=float(delta), counts=counts, totals=totals)
+        grams, count = np.unique(_gram_codes(ids, j + 1, context, V), return_counts=True)
+        counts.append(dict(zip(grams.tolist(), count.tolist(), strict=True)))
+        totals.append(_per_context(grams, count, V)[0])
+    return BackoffLM(context=int(context), vocab_size=V, pad_id=int(pad_id), delta=float(delta),
+                     counts=counts, totals=totals)
 
 
 @dataclass
 class KneserNeyLM:
     """An interpolated Kneser-Ney model over `context` previous tokens (an n-gram, n = context + 1).
 
-    counts[j] maps (j context tokens + next token) to a count: the raw count for the longest
-    context j = `context`, the continuation count N1+(• g w) (in how many different contexts
-    the shorter n-gram appeared) for j < `context`. totals[j][g] = Σ_w counts[j][g + (w,)],
+    counts[j] maps the code of (j context tokens, next token) to a count: the raw count for the
+    longest context j = `context`, the continuation count N1+(• g w) (in how many different
+    contexts the shorter n-gram appeared) for j < `context`. totals[j][g] = Σ_w counts[j][g w],
     types[j][g] = how many different w follow g, discounts[j] = D_j.
     """
 
@@ -166,17 +209,16 @@ class KneserNeyLM:
         g' = g without its first token, from p_{−1}(w) = 1/V up; unseen contexts (c_j(g) = 0)
         pass p_{j−1} through unchanged. Every token gets a probability > 0.
         """
-        k = self.context
-        history = _pad_history(history, k, self.pad_id)
-        p = 1.0 / self.vocab_size
-        token = int(token)
-        for j in range(k + 1):
-            g = tuple(history[k - j:])
+        V = self.vocab_size
+        contexts = _context_codes(_pad_history(history, self.context, self.pad_id), V)
+        p = 1.0 / V
+        for j in range(self.context + 1):
+            g = contexts[j]
             total = self.totals[j].get(g, 0)
             if total == 0:
                 continue
             d = self.discounts[j]
-            c = self.counts[j].get(g + (token,), 0)
+            c = self.counts[j].get(g * V + int(token), 0)
             p = max(c - d, 0.0) / total + d * self.types[j][g] / total * p
         return p
 
@@ -189,10 +231,9 @@ class KneserNeyLM:
         return _mean_nll(self, ids)
 
 
-def _discount(counts: Counter) -> float:
+def _discount(counts: np.ndarray) -> float:
     """D = n1 / (n1 + 2 n2), from how many n-grams occur once (n1) and twice (n2)."""
-    values = Counter(counts.values())
-    n1, n2 = values.get(1, 0), values.get(2, 0)
+    n1, n2 = int(np.sum(counts == 1)), int(np.sum(counts == 2))
     if n1 == 0:
         return 0.5
     return float(np.clip(n1 / (n1 + 2 * n2), 0.05, 0.95))
@@ -201,27 +242,18 @@ def _discount(counts: Counter) -> float:
 def fit_kneser_ney(train_ids: Sequence[int], context: int, vocab_size: int,
                    pad_id: int) -> KneserNeyLM:
     """Count the training stream (padded at the start with `context` copies of pad_id)."""
-    if isinstance(context, bool) or not isinstance(context, (int, np.integer)) or context < 0:
-        raise ValueError(f"fit_kneser_ney: context must be an integer >= 0, got {context!r}")
-    ids = [int(pad_id)] * context + [int(i) for i in train_ids]
-    if len(ids) <= context:
-        raise ValueError(f"fit_kneser_ney: train_ids is empty (got {len(train_ids)} ids)")
-    k = context
-    raw = Counter(ngrams(ids, k + 1))  # highest order: raw counts
-    counts: list[Counter] = [Counter() for _ in range(k + 1)]
-    counts[k] = raw
+    ids = _padded_ids("fit_kneser_ney", train_ids, context, vocab_size, pad_id)
+    V, k = int(vocab_size), int(context)
+    levels = [None] * (k + 1)  # levels[j] = (distinct gram codes, their counts)
+    levels[k] = np.unique(_gram_codes(ids, k + 1, k, V), return_counts=True)  # raw counts
     for j in range(k - 1, -1, -1):
         # Continuation counts: each distinct longer n-gram (v, g, w) adds one to (g, w).
-        for gram in counts[j + 1]:
-            counts[j][gram[1:]] += 1
-    totals: list[dict] = [dict() for _ in range(k + 1)]
-    types: list[dict] = [dict() for _ in range(k + 1)]
-    for j in range(k + 1):
-        t, y = Counter(), Counter()
-        for gram, c in counts[j].items():
-            t[gram[:-1]] += c
-            y[gram[:-1]] += 1
-        totals[j], types[j] = dict(t), dict(y)
-    return KneserNeyLM(context=k, vocab_size=int(vocab_size), pad_id=int(pad_id),
-                       counts=[dict(c) for c in counts], totals=totals, types=types,
-                       discounts=[_discount(c) for c in counts])
+        levels[j] = np.unique(levels[j + 1][0] % V ** (j + 1), return_counts=True)
+    counts, totals, types = [], [], []
+    for grams, count in levels:
+        counts.append(dict(zip(grams.tolist(), count.tolist(), strict=True)))
+        total, type_count = _per_context(grams, count, V)
+        totals.append(total)
+        types.append(type_count)
+    return KneserNeyLM(context=k, vocab_size=V, pad_id=int(pad_id), counts=counts, totals=totals,
+                       types=types, discounts=[_discount(count) for _, count in levels])

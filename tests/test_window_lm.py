@@ -221,3 +221,14 @@ def test_lesson_solutions_pass_and_stubs_fail(path):
         for cell in later:  # nothing after the exercise relies on the learner's function
             if cell.cell_type == "code":
                 assert not any(re.search(rf"\b{name}\(", cell.source) for name in names), cell.id
+
+
+def test_count_models_reject_what_they_cannot_count():
+    with pytest.raises(ValueError, match=r"beyond 64 bits"):
+        fit_backoff([1, 2, 3], context=5, vocab_size=100_000, pad_id=0)
+    with pytest.raises(ValueError, match=r"ids and pad_id must lie in 0..4"):
+        fit_kneser_ney([1, 2, 7], context=1, vocab_size=5, pad_id=0)
+    with pytest.raises(ValueError, match="context must be an integer >= 0"):
+        fit_kneser_ney([1, 2], context=-1, vocab_size=5, pad_id=0)
+    with pytest.raises(ValueError, match="delta must be > 0"):
+        fit_backoff([1, 2], context=1, vocab_size=5, pad_id=0, delta=0)

@@ -129,13 +129,16 @@ def rnn_forward(x, h0, W_e, W_h, b, activation="tanh"):
             f"expected h0 of shape ({N}, {H})"
         )
     dtype = np.result_type(x, h0, W_e, W_h, b)
-    input_part = x @ W_e.T + b  # (N, T, H): W_e x^(t) + b for every t at once
-    hs = np.empty((N, T, H), dtype=dtype)
+    # W_e x^(t) + b for every t at once, stored time-major (T, N, H) so that each step reads
+    # and writes one contiguous block.
+    input_part = np.ascontiguousarray((x.reshape(N * T, D) @ W_e.T + b).reshape(N, T, H).swapaxes(0, 1))
+    hs_by_time = np.empty((T, N, H), dtype=dtype)
     h = h0
     for t in range(T):
-        h = _activate(h @ W_h.T + input_part[:, t], activation)
-        hs[:, t] = h
-    return hs, (x, h0, W_e, W_h, hs, activation)
+        h = _activate(h @ W_h.T + input_part[t], activation)
+        hs_by_time[t] = h
+    hs = np.ascontiguousarray(hs_by_time.swapaxes(0, 1))  # (N, T, H)
+    return hs, (x, h0, W_e, W_h, hs_by_time, activation)
 
 
 def rnn_backward(dhs, cache):
@@ -148,21 +151,23 @@ def rnn_backward(dhs, cache):
     that recurrence; the weight gradients are sums over steps and batch rows, so they come
     from one matrix product each after the loop.
     """
-    x, h0, W_e, W_h, hs, activation = cache
-    if np.shape(dhs) != hs.shape:
-        raise ValueError(f"rnn_backward: dhs has shape {np.shape(dhs)}, expected {hs.shape}")
-    N, T, H = hs.shape
+    x, h0, W_e, W_h, hs_by_time, activation = cache  # hs_by_time: (T, N, H), time-major
+    T, N, H = hs_by_time.shape
     D = x.shape[2]
-    das = _activation_grad(hs, activation)  # (N, T, H); multiplied in place by ∂L/∂h below
+    if np.shape(dhs) != (N, T, H):
+        raise ValueError(f"rnn_backward: dhs has shape {np.shape(dhs)}, expected {(N, T, H)}")
+    dhs_by_time = np.ascontiguousarray(np.swapaxes(dhs, 0, 1))
+    das = _activation_grad(hs_by_time, activation)  # (T, N, H); times ∂L/∂h in place below
     dh_next = np.zeros((N, H), dtype=das.dtype)
     for t in range(T - 1, -1, -1):
-        das[:, t] *= dhs[:, t] + dh_next     # ∂L/∂a^(t) = ∂L/∂h^(t) ⊙ σ'(a^(t))
-        dh_next = das[:, t] @ W_h            # ∂L/∂h^(t-1) through W_h
-    h_prevs = np.concatenate([h0[:, None, :], hs[:, :-1]], axis=1)  # (N, T, H): h^(t-1)
-    da_2d = das.reshape(N * T, H)
-    dx = das @ W_e                                     # (N, T, D)
-    dW_e = da_2d.T @ x.reshape(N * T, D)               # (H, D)
-    dW_h = da_2d.T @ h_prevs.reshape(N * T, H)         # (H, H)
+        das[t] *= dhs_by_time[t] + dh_next   # ∂L/∂a^(t) = ∂L/∂h^(t) ⊙ σ'(a^(t))
+        dh_next = das[t] @ W_h               # ∂L/∂h^(t-1) through W_h
+    h_prevs = np.concatenate([h0[None], hs_by_time[:-1]], axis=0)  # (T, N, H): h^(t-1)
+    da_2d = das.reshape(T * N, H)
+    x_2d = np.ascontiguousarray(np.swapaxes(x, 0, 1)).reshape(T * N, D)
+    dx = np.ascontiguousarray((da_2d @ W_e).reshape(T, N, D).swapaxes(0, 1))  # (N, T, D)
+    dW_e = da_2d.T @ x_2d                              # (H, D)
+    dW_h = da_2d.T @ h_prevs.reshape(T * N, H)         # (H, H)
     db = da_2d.sum(axis=0)                             # (H,)
     return dx, dh_next, dW_e, dW_h, db
 
