@@ -21,8 +21,8 @@ from pathlib import Path
 
 import nbformat
 import pytest
-
 from browser_lab import CHROMIUM, LabServer, launch_chromium
+
 from conftest import IN_CI, ROOT
 
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
@@ -34,6 +34,48 @@ RUN_ALL_TIMEOUT_S = 300
 #   kind: "slider" (keys on the handle), "text" (type, then Enter), "click", "select" (an option
 #   label), "checkbox"; value: keys/text/label; expect: what must change ("plot", "readout").
 DASHBOARD_ACTIONS: dict[str, list[dict]] = {
+    # 00 word vectors
+    "analogy": [{"kind": "text", "control": "cu-analogy-c", "value": "he", "expect": ("plot", "readout")}],
+    "similarity": [{"kind": "text", "control": "cu-similarity-word", "value": "stock",
+                    "expect": ("plot", "readout")}],
+    # 03 window LM, 04 RNN LM
+    "growth": [{"kind": "slider", "control": "cu-growth-n", "value": "ArrowRight", "times": 1,
+                "expect": ("plot", "readout")}],
+    "hidden": [{"kind": "text", "control": "cu-hidden-text", "value": "Police said on Monday",
+                "expect": ("plot",)}],
+    "sampling": [{"kind": "click", "control": "cu-sampling-new", "expect": ("readout",)}],
+    # 05 RNN limitations, 06 LSTM
+    "gradflow": [{"kind": "click", "control": "cu-gradflow-clip", "expect": ("plot", "readout")}],
+    "gates": [{"kind": "slider", "control": "cu-gates-unit", "value": "ArrowRight", "times": 1,
+               "expect": ("plot", "readout")}],
+    "connect": [{"kind": "slider", "control": "cu-connect-target", "value": "ArrowLeft", "times": 3,
+                 "expect": ("plot", "readout")}],
+    "cells": [{"kind": "select", "control": "cu-cells-pattern", "value": "inside a number",
+               "expect": ("plot", "readout")}],
+    # 07 bidirectional
+    "bidirectional": [{"kind": "text", "control": "cu-bidirectional-text",
+                       "value": "the bank is on the river", "expect": ("plot", "readout")}],
+    # 01 perceptron
+    "activation": [
+        {"kind": "slider", "control": "cu-activation-z", "value": "ArrowRight", "times": 40,
+         "expect": ("plot", "readout")},
+        {"kind": "select", "control": "cu-activation-function", "value": "tanh",
+         "expect": ("plot", "readout")},
+    ],
+    "perceptron": [
+        {"kind": "slider", "control": "cu-perceptron-w1", "value": "ArrowRight", "times": 10,
+         "expect": ("plot", "readout")},
+        {"kind": "select", "control": "cu-perceptron-dataset", "value": "XOR", "expect": ("plot",)},
+    ],
+    # 02 feed-forward network
+    "training": [
+        {"kind": "click", "control": "cu-training-step", "expect": ("plot", "readout")},
+        {"kind": "click", "control": "cu-training-run", "expect": ("plot", "readout")},
+        # Reset after training: back to fresh weights, so the boundary and loss change.
+        {"kind": "click", "control": "cu-training-reset", "expect": ("plot", "readout")},
+        {"kind": "slider", "control": "cu-training-width", "value": "ArrowRight", "times": 4,
+         "expect": ("plot", "readout")},
+    ],
     "demo": [
         {"kind": "slider", "control": "cu-demo-scale", "value": "ArrowRight", "times": 3,
          "expect": ("plot", "readout")},
