@@ -17,29 +17,9 @@ import pytest
 from nbclient import NotebookClient
 
 from conftest import ROOT
+from exercise_helpers import exercises, printed
 
 NOTEBOOKS = ["05_rnn_limitations.ipynb", "06_lstm.ipynb"]
-SOLUTION = re.compile(r"<details>\s*<summary>Solution</summary>\s*```python\n(.*?)```\s*</details>",
-                      re.DOTALL)
-
-
-def exercises(nb):
-    """[(stub index, check index, solution source)] in notebook order."""
-    found = []
-    cells = nb.cells
-    for index, cell in enumerate(cells):
-        if cell.cell_type != "code" or "raise NotImplementedError" not in cell.source:
-            continue
-        check = next(i for i in range(index + 1, len(cells)) if cells[i].cell_type == "code")
-        markdown = next(i for i in range(check + 1, len(cells)) if cells[i].cell_type == "markdown")
-        match = SOLUTION.search(cells[markdown].source)
-        assert match, f"cell {cells[markdown].get('id')}: no <details> Solution block after check {check}"
-        found.append((index, check, match.group(1)))
-    return found
-
-
-def printed(cell) -> str:
-    return "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream")
 
 
 @pytest.mark.parametrize("name", NOTEBOOKS)
