@@ -61,3 +61,30 @@ def test_pinned_outputs_are_recorded_and_enforced(tmp_path):
     failing = run(nbval, pins, tmp_path)
     assert failing.returncode == 1
     assert "z = 0.88" in failing.stdout and "z = 0.87" in failing.stdout
+
+
+def test_cuda_check_reports_equal_and_differing_pins_and_errors(tmp_path):
+    """tools/cuda_check.py (run by hand on a GPU machine) compares pins the way nbval does."""
+    notebook, pins = tmp_path / "demo.ipynb", tmp_path / "pins"
+    nb = make_notebook(notebook, 0)
+    pins.mkdir()
+    cell_id = nb.cells[1]["id"]
+    pin = {"cells": {cell_id: {"outputs": [{"output_type": "stream", "name": "stdout",
+                                            "text": "z = 0.87\n"}]}}}
+    (pins / "demo.json").write_text(json.dumps(pin))
+    check = [str(ROOT / "tools" / "cuda_check.py"), str(notebook)]
+
+    same = run(check, pins, tmp_path)
+    assert same.returncode == 0, same.stdout + same.stderr
+    assert "demo.ipynb: ran" in same.stdout and "pins equal 1, differ 0" in same.stdout
+
+    make_notebook(notebook, 0.01)
+    edited = nbformat.read(notebook, as_version=4)
+    edited.cells[1]["id"] = cell_id
+    edited.cells.append(nbformat.v4.new_code_cell("raise RuntimeError('broken on purpose')"))
+    nbformat.write(edited, notebook)
+    differs = run(check, pins, tmp_path)
+    assert differs.returncode == 1
+    assert "pins equal 0, differ 1" in differs.stdout
+    assert "'z = 0.87'" in differs.stdout and "'z = 0.88'" in differs.stdout
+    assert "RuntimeError: broken on purpose" in differs.stdout

@@ -15,8 +15,6 @@ import json
 import os
 from pathlib import Path
 
-import nbformat
-
 ROOT = Path(__file__).resolve().parent.parent
 MARKER = "# NBVAL_CHECK_OUTPUT"
 
@@ -52,6 +50,8 @@ def load_pins(notebook: Path) -> dict:
 
 
 def pytest_collection_modifyitems(session, config, items):
+    import nbformat  # here, so that tools/cuda_check.py can use this module without it
+
     cache: dict[Path, dict] = {}
     for item in items:
         if type(item).__name__ != "IPyNbCell" or not is_pinned(item.cell):
