@@ -47,6 +47,11 @@ __all__ = [
     "check_clip_each_norm",
     "check_top_p_filter",
     "check_beam_search",
+    # ps4_lstm_and_bidirectional
+    "check_gru_step_forward",
+    "check_gru_step_backward",
+    "check_bidirectional_gru",
+    "check_residual_stacked_lstm",
 ]
 
 
@@ -753,3 +758,228 @@ def check_beam_search(beam_search) -> None:
                 continue
             if tokens != reference[1]:
                 raise _failure(name, f"returned a different sequence than expected {where}.", hint)
+
+
+# ---- ps4_lstm_and_bidirectional --------------------------------------------------------------
+#
+# References are torch's own modules (GRUCell, GRU over packed sequences, LSTM) holding the
+# student's weights, with the hidden-hidden biases at zero: the assignment's GRU has one bias b,
+# in the input part, as the course's LSTM does. Gradients come from torch's autograd.
+
+def _gru_cases(tag: str):
+    rng = _rng(tag)
+    for N, D, H in [(1, 2, 3), (4, 3, 5), (3, 5, 2), (2, 1, 4)]:
+        x = rng.normal(size=(N, D))
+        h_prev = rng.normal(size=(N, H)) * 0.5
+        W_e, W_h = rng.normal(size=(3 * H, D)) * 0.6, rng.normal(size=(3 * H, H)) * 0.6
+        b = rng.normal(size=3 * H) * 0.3
+        yield x, h_prev, W_e, W_h, b, f"for x of shape {(N, D)} and H={H}"
+
+
+def _torch_gru_cell(W_e, W_h, b):
+    """torch.nn.GRUCell (float64) holding W_e, W_h, b, with bias_hh = 0."""
+    torch = _torch()
+    H, D = np.shape(W_h)[1], np.shape(W_e)[1]
+    cell = torch.nn.GRUCell(D, H).double()
+    with torch.no_grad():
+        cell.weight_ih.copy_(_t(W_e))
+        cell.weight_hh.copy_(_t(W_h))
+        cell.bias_ih.copy_(_t(b))
+        cell.bias_hh.zero_()
+    return cell
+
+
+def _gru_forward_hint(got, x, h_prev, W_e, W_h, b) -> str:
+    """Which well-known variant of the GRU the answer computed, as a hint (no values)."""
+    torch = _torch()
+    H = h_prev.shape[1]
+    a_x = (_t(x) @ _t(W_e).T + _t(b)).numpy()
+    a_h = (_t(h_prev) @ _t(W_h).T).numpy()
+    block = {"r": slice(0, H), "z": slice(H, 2 * H), "n": slice(2 * H, 3 * H)}
+
+    def run(first, second, reset_inside=False, z_on_new=False):
+        r = torch.sigmoid(_t(a_x[:, block[first]] + a_h[:, block[first]]))
+        z = torch.sigmoid(_t(a_x[:, block[second]] + a_h[:, block[second]]))
+        if reset_inside:
+            hidden = (r * _t(h_prev)) @ _t(W_h[block["n"]]).T
+        else:
+            hidden = r * _t(a_h[:, block["n"]])
+        n = torch.tanh(_t(a_x[:, block["n"]]) + hidden)
+        keep = (1 - z) if z_on_new else z
+        return ((1 - keep) * n + keep * _t(h_prev)).numpy()
+
+    variants = [
+        (run("r", "z", z_on_new=True), "torch's convention is h = (1 − z) ⊙ n + z ⊙ h_prev: "
+                                       "z close to 1 keeps the old state"),
+        (run("r", "z", reset_inside=True), "torch applies the reset gate after the matrix "
+                                           "multiply: n = tanh(x W_nᵀ + b_n + r ⊙ (h_prev U_nᵀ))"),
+        (run("z", "r"), "the blocks of W_e, W_h and b are in torch's order r, z, n"),
+    ]
+    got = np.asarray(got, dtype=np.float64)
+    for value, hint in variants:
+        if got.shape == value.shape and np.allclose(got, value, rtol=1e-6, atol=1e-9):
+            return hint
+    return ("r and z are σ of their blocks, n = tanh(x W_nᵀ + b_n + r ⊙ (h_prev U_nᵀ)), "
+            "then h = (1 − z) ⊙ n + z ⊙ h_prev")
+
+
+@_checker
+def check_gru_step_forward(gru_step_forward) -> None:
+    """One GRU step against torch.nn.GRUCell (gate order r, z, n; bias_hh = 0)."""
+    __tracebackhide__ = True
+    name = "gru_step_forward"
+    torch = _torch()
+    for x, h_prev, W_e, W_h, b, where in _gru_cases(name):
+        before = (x.copy(), h_prev.copy())
+        result = _call(name, gru_step_forward, (x, h_prev, W_e.copy(), W_h.copy(), b.copy()), where)
+        h, _ = _unpack(name, result, 2, "a pair (h, cache)", where)
+        _unchanged(name, "x", before[0], x, where)
+        _unchanged(name, "h_prev", before[1], h_prev, where)
+        with torch.no_grad():
+            want = _torch_gru_cell(W_e, W_h, b)(_t(x), _t(h_prev)).numpy()
+        got = _as_array(name, "h", h, where)
+        hint = _gru_forward_hint(got, x, h_prev, W_e, W_h, b) if got.shape == want.shape else ""
+        _compare(name, "h", got, want, where, hint)
+
+
+_GRU_HINTS = {
+    "dx": "dx = da_x W_e, where da_x stacks the gradients at the pre-activations of r, z and n",
+    "dh_prev": "h_prev reaches h directly (z ⊙ dh) and through W_h: dh_prev = z ⊙ dh + da_h W_h, "
+               "where the n block of da_h is r ⊙ (gradient at n's pre-activation)",
+    "dW_e": "dW_e = da_xᵀ x, with the r, z, n blocks of da_x stacked in that order",
+    "dW_h": "dW_h = da_hᵀ h_prev; in the n block the reset gate multiplies: r ⊙ dan",
+    "db": "db sums da_x over the batch: b is in the input part, outside the reset gate",
+}
+
+
+@_checker
+def check_gru_step_backward(gru_step_forward, gru_step_backward) -> None:
+    """(dx, dh_prev, dW_e, dW_h, db) of one GRU step, against torch's autograd of GRUCell."""
+    __tracebackhide__ = True
+    name = "gru_step_backward"
+    rng = _rng(name + "/dh")
+    names = ("dx", "dh_prev", "dW_e", "dW_h", "db")
+    for x, h_prev, W_e, W_h, b, where in _gru_cases(name):
+        result = _call("gru_step_forward", gru_step_forward,
+                       (x.copy(), h_prev.copy(), W_e.copy(), W_h.copy(), b.copy()), where)
+        _, cache = _unpack("gru_step_forward", result, 2, "a pair (h, cache)", where)
+        dh = rng.normal(size=h_prev.shape)
+        grads = _unpack(name, _call(name, gru_step_backward, (dh.copy(), cache), where), 5,
+                        "a 5-tuple (dx, dh_prev, dW_e, dW_h, db)", where)
+        cell = _torch_gru_cell(W_e, W_h, b)
+        x_t, h_t = _t(x, grad=True), _t(h_prev, grad=True)
+        (cell(x_t, h_t) * _t(dh)).sum().backward()
+        want = dict(zip(names, (x_t.grad, h_t.grad, cell.weight_ih.grad, cell.weight_hh.grad,
+                                cell.bias_ih.grad), strict=True))
+        want = {k: v.numpy() for k, v in want.items()}
+        right = {k: np.shape(g) == want[k].shape and np.allclose(
+                    np.asarray(g, dtype=np.float64), want[k], rtol=1e-6, atol=1e-9)
+                 for k, g in zip(names, grads, strict=True)}
+        for what, got in zip(names, grads, strict=True):
+            hint = _GRU_HINTS[what]
+            if all(right[k] for k in names if k != what):
+                hint = "every other gradient is right; " + hint
+            _compare(name, what, got, want[what], where, hint)
+
+
+def _direction_cases(tag: str):
+    rng = _rng(tag)
+    for N, T, D, H in [(1, 1, 2, 3), (3, 5, 2, 4), (4, 6, 3, 2), (2, 4, 1, 3), (3, 3, 2, 2)]:
+        x = rng.normal(size=(N, T, D))
+        lengths = rng.integers(1, T + 1, size=N)
+        lengths[0] = T  # one full row; the others padded after their length
+        if N == 3 and T == 3:
+            lengths[:] = T  # and one batch without padding
+        directions = []
+        for _ in range(2):
+            directions.append({"W_e": rng.normal(size=(3 * H, D)) * 0.6,
+                               "W_h": rng.normal(size=(3 * H, H)) * 0.6,
+                               "b": rng.normal(size=3 * H) * 0.3})
+        x[~(np.arange(T)[None, :] < lengths[:, None])] = rng.normal(size=x.shape[2]) * 3.0
+        yield x, directions[0], directions[1], lengths, \
+            f"for x of shape {(N, T, D)}, H={H} and lengths {lengths.tolist()}"
+
+
+@_checker
+def check_bidirectional_gru(bidirectional_gru) -> None:
+    """[→h ; ←h] of a padded batch, against torch.nn.GRU(bidirectional=True) over a packed
+    sequence (pack_padded_sequence / pad_packed_sequence: zeros at the padding)."""
+    __tracebackhide__ = True
+    name = "bidirectional_gru"
+    torch = _torch()
+    from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+    for x, fwd, bwd, lengths, where in _direction_cases(name):
+        N, T, D = x.shape
+        H = fwd["W_h"].shape[1]
+        args = (x.copy(), copy.deepcopy(fwd), copy.deepcopy(bwd), lengths.copy())
+        hs = _call(name, bidirectional_gru, args, where)
+        _unchanged(name, "x", x, args[0], where)
+        gru = torch.nn.GRU(D, H, batch_first=True, bidirectional=True).double()
+        with torch.no_grad():
+            for suffix, params in (("l0", fwd), ("l0_reverse", bwd)):
+                getattr(gru, f"weight_ih_{suffix}").copy_(_t(params["W_e"]))
+                getattr(gru, f"weight_hh_{suffix}").copy_(_t(params["W_h"]))
+                getattr(gru, f"bias_ih_{suffix}").copy_(_t(params["b"]))
+                getattr(gru, f"bias_hh_{suffix}").zero_()
+            packed = pack_padded_sequence(_t(x), torch.as_tensor(lengths), batch_first=True,
+                                          enforce_sorted=False)
+            out, _ = pad_packed_sequence(gru(packed)[0], batch_first=True, total_length=T)
+        want = out.numpy()
+        got = _as_array(name, "hs", hs, where)
+        hint = ("each direction starts from h = 0 and applies gru_step_forward step by step; "
+                "hs = [forward states ; backward states]")
+        if got.shape == want.shape and np.all(np.isfinite(got)):
+            real = np.arange(T)[None, :] < lengths[:, None]
+
+            def close(a, b):
+                return np.allclose(a, b, rtol=1e-6, atol=1e-9)
+
+            if close(got[real], want[real]):
+                hint = "padded positions must hold 0 in both halves (as torch's pad_packed_sequence)"
+            elif close(got[..., :H][real], want[..., H:][real]) and \
+                    close(got[..., H:][real], want[..., :H][real]):
+                hint = "hs[..., :H] is the forward direction and hs[..., H:] the backward one"
+            elif close(got[..., :H][real], want[..., :H][real]):
+                hint = ("the forward half is right; the backward direction must start at each "
+                        "row's last real step, not at the padding: reverse each row within its "
+                        "length, run, and reverse the states back")
+        _compare(name, "hs", got, want, where, hint)
+
+
+@_checker
+def check_residual_stacked_lstm(residual_stacked_lstm) -> None:
+    """h_1 = LSTM_1(x), h_l = h_(l−1) + LSTM_l(h_(l−1)), each layer a torch.nn.LSTM."""
+    __tracebackhide__ = True
+    name = "residual_stacked_lstm"
+    torch = _torch()
+    rng = _rng(name)
+    for N, T, D, H, L in [(1, 1, 2, 3, 1), (2, 4, 3, 5, 2), (3, 5, 2, 4, 3), (2, 3, 4, 2, 4)]:
+        where = f"for x of shape {(N, T, D)}, H={H} and {L} layer(s)"
+        x = rng.normal(size=(N, T, D))
+        layers = [{"W_e": rng.normal(size=(4 * H, D if l == 0 else H)) * 0.5,
+                   "W_h": rng.normal(size=(4 * H, H)) * 0.5,
+                   "b": rng.normal(size=4 * H) * 0.3} for l in range(L)]
+        args = (x.copy(), copy.deepcopy(layers))
+        hs = _call(name, residual_stacked_lstm, args, where)
+        _unchanged(name, "x", x, args[0], where)
+        for l, layer in enumerate(layers):
+            _unchanged(name, f"layers[{l}]", layer, args[1][l], where)
+        h = plain = _t(x)
+        with torch.no_grad():
+            for l, params in enumerate(layers):
+                lstm = torch.nn.LSTM(params["W_e"].shape[1], H, batch_first=True).double()
+                lstm.weight_ih_l0.copy_(_t(params["W_e"]))
+                lstm.weight_hh_l0.copy_(_t(params["W_h"]))
+                lstm.bias_ih_l0.copy_(_t(params["b"]))
+                lstm.bias_hh_l0.zero_()
+                out = lstm(h)[0]
+                h = out if l == 0 else h + out
+                plain = lstm(plain)[0]
+        got = _as_array(name, "hs", hs, where)
+        hint = ("h_1 = LSTM_1(x); for l ≥ 2, h_l = h_(l−1) + LSTM_l(h_(l−1)), and layer l+1 "
+                "reads that sum; return the top layer's h_L")
+        if L > 1 and got.shape == plain.shape and np.allclose(got, plain.numpy(), rtol=1e-6):
+            hint = ("this is the plain stack: from layer 2 on, add each layer's input to its "
+                    "output (the residual connection)")
+        _compare(name, "hs", got, h.numpy(), where, hint)

@@ -179,6 +179,35 @@ def wrong_answers(namespace):
             "top_p_filter": one_token_too_few,
             "beam_search": always_greedy,
         })
+    if "residual_stacked_lstm" in ns:  # ps4
+        def reset_before_multiply(x, h_prev, W_e, W_h, b):  # Cho et al.'s original placement
+            H = h_prev.shape[1]
+            a_x, a_h = x @ W_e.T + b, h_prev @ W_h.T
+            r = ns["sigmoid"](a_x[:, :H] + a_h[:, :H])
+            z = ns["sigmoid"](a_x[:, H:2 * H] + a_h[:, H:2 * H])
+            n = np.tanh(a_x[:, 2 * H:] + (r * h_prev) @ W_h[2 * H:].T)
+            return (1 - z) * n + z * h_prev, None
+
+        def no_direct_path_back(dh, cache):
+            dx, dh_prev, dW_e, dW_h, db = ns["gru_step_backward"](dh, cache)
+            z = cache[5]
+            return dx, dh_prev - z * dh, dW_e, dW_h, db
+
+        def reversing_whole_rows(x, params_fwd, params_bwd, lengths):
+            T = x.shape[1]
+            full = np.full_like(lengths, T)
+            hs = ns["bidirectional_gru"](x, params_fwd, params_bwd, full)  # reads the padding
+            return hs * ns["padding_mask"](lengths, T)[:, :, None]
+
+        def plain_stack(x, layers):
+            return ns["stacked_forward"](x, layers)[0]
+
+        wrong.update({
+            "gru_step_forward": reset_before_multiply,
+            "gru_step_backward": no_direct_path_back,
+            "bidirectional_gru": reversing_whole_rows,
+            "residual_stacked_lstm": plain_stack,
+        })
     return wrong
 
 
