@@ -80,10 +80,11 @@ def figures(quick: bool) -> list[tuple[str, float, str]]:
             seconds = per_submission_seconds(log)
             results.append((f"autograde_s[{name}]", statistics.median(seconds), "s"))
             results.append((f"autograde_max_s[{name}]", max(seconds), "s"))
-        start = time.perf_counter()
-        nbgrader(course, "autograde", names[0], "--force", "--student", "student0")
-        results.append((f"autograde_command_one_submission_s[{names[0]}]",
-                        time.perf_counter() - start, "s"))
+        if not quick:  # the whole command for one student: Python start-up, database, kernel
+            start = time.perf_counter()
+            nbgrader(course, "autograde", names[0], "--force", "--student", "student0")
+            results.append((f"autograde_command_one_submission_s[{names[0]}]",
+                            time.perf_counter() - start, "s"))
     return results
 
 

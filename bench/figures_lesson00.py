@@ -17,23 +17,12 @@ import time
 from collections import Counter
 from pathlib import Path
 
-import numpy as np
-
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from course_utils import data, wordvec  # noqa: E402
 from course_utils.blas import blas_threads  # noqa: E402
-from course_utils.widgets.common import time_calls  # noqa: E402
-
-
-def find(widget, css_class):
-    if css_class in getattr(widget, "_dom_classes", ()):
-        return widget
-    for child in getattr(widget, "children", ()):
-        found = find(child, css_class)
-        if found is not None:
-            return found
-    return None
+from course_utils.widgets.common import find_control as find  # noqa: E402
+from course_utils.widgets.common import latency_figures  # noqa: E402
 
 
 def lesson_models() -> tuple[dict, list[tuple[str, float, str]]]:
@@ -73,21 +62,8 @@ def quality_figures(models) -> list[tuple[str, float, str]]:
     return figures
 
 
-def cpu_median_ms(action, repeats):
-    """Median CPU time of the process per call: less inflated than wall time on a busy machine."""
-    times = []
-    for i in range(repeats):
-        start = time.process_time()
-        action(i)
-        times.append((time.process_time() - start) * 1000)
-    return float(np.median(times))
-
-
 def widget_figures(name, action, repeats):
-    timing = time_calls(action, repeats=repeats)
-    return [(f"widget_{name}_median_ms", timing["median_ms"], "ms"),
-            (f"widget_{name}_p90_ms", timing["p90_ms"], "ms"),
-            (f"widget_{name}_cpu_ms", cpu_median_ms(action, repeats), "ms")]
+    return latency_figures(name, action, repeats)
 
 
 def analogy_figures(models, repeats):

@@ -17,7 +17,6 @@
 from __future__ import annotations
 
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -35,17 +34,7 @@ from course_utils.nn.encoders import (  # noqa: E402
     train_softmax_classifier,
 )
 from course_utils.nn.stacked import init_stacked, stacked_forward  # noqa: E402
-from course_utils.widgets.common import time_calls  # noqa: E402
-
-
-def find(widget, css_class):
-    if css_class in getattr(widget, "_dom_classes", ()):
-        return widget
-    for child in getattr(widget, "children", ()):
-        found = find(child, css_class)
-        if found is not None:
-            return found
-    return None
+from course_utils.widgets.common import find_control, latency_figures  # noqa: E402
 
 
 def widget_figures(repeats: int) -> list[tuple[str, float, str]]:
@@ -60,20 +49,10 @@ def widget_figures(repeats: int) -> list[tuple[str, float, str]]:
     features, _ = lstm_sentence_vectors(encoder["E"][ids], lengths, fwd, bwd)
     head, _ = train_softmax_classifier(features, labels)
     box = bidirectional_explorer(encoder, head, sentences, labels)
-    choose = find(box, "cu-bidirectional-sentence")
+    choose = find_control(box, "cu-bidirectional-sentence")
     # distinct sentences in a fixed order (a stride coprime with 200 visits each once)
-    timing = time_calls(lambda i: setattr(choose, "value", (1 + 37 * i) % len(sentences)),
-                        repeats=repeats)
-    # CPU time of the same path (other sentences): on a busy machine the wall clock also counts
-    # the time other programs hold the cores; CPU time is closer to what the update costs.
-    cpu_ms = []
-    for i in range(repeats):
-        start = time.process_time()
-        choose.value = (2 + 37 * i) % len(sentences)
-        cpu_ms.append((time.process_time() - start) * 1000)
-    return [("widget_bidirectional_update_median_ms", timing["median_ms"], "ms"),
-            ("widget_bidirectional_update_p90_ms", timing["p90_ms"], "ms"),
-            ("widget_bidirectional_update_cpu_median_ms", float(np.median(cpu_ms)), "ms")]
+    return latency_figures("bidirectional_update",
+                           lambda i: setattr(choose, "value", (1 + 37 * i) % len(sentences)), repeats)
 
 
 def agreement_figures() -> list[tuple[str, float, str]]:

@@ -21,33 +21,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from course_utils.data import make_toy_2d  # noqa: E402
 from course_utils.gradcheck import compare_with_torch  # noqa: E402
 from course_utils.nn.ffn import ffn_init, ffn_loss, ffn_predict, sgd_step  # noqa: E402
-from course_utils.widgets.common import time_calls  # noqa: E402
-
-
-def find(widget, css_class):
-    if css_class in getattr(widget, "_dom_classes", ()):
-        return widget
-    for child in getattr(widget, "children", ()):
-        found = find(child, css_class)
-        if found is not None:
-            return found
-    return None
-
-
-def cpu_median_ms(fn, repeats):
-    times = []
-    for i in range(repeats):
-        start = time.process_time()
-        fn(i)
-        times.append((time.process_time() - start) * 1000)
-    return float(np.median(times))
+from course_utils.widgets.common import find_control as find  # noqa: E402
+from course_utils.widgets.common import latency_figures  # noqa: E402
 
 
 def widget_figures(name, action, repeats):
-    wall = time_calls(action, repeats=repeats)
-    return [(f"widget_{name}_median_ms", wall["median_ms"], "ms"),
-            (f"widget_{name}_p90_ms", wall["p90_ms"], "ms"),
-            (f"widget_{name}_cpu_ms", cpu_median_ms(action, repeats), "ms")]
+    return latency_figures(name, action, repeats)
 
 
 def activation_figures(repeats):

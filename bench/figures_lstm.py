@@ -1,7 +1,7 @@
 """Lessons 05-06 figures: NumPy LSTM vs torch.nn.LSTM (speed, agreement), the long-range task,
 the LSTM LM on the Lee corpus per wall-clock budget, and the dashboards' update latency.
 
-    .venv/bin/python bench/figures_lstm.py            (quick: shorter budgets, fewer repeats)
+    .venv/bin/python bench/figures_lstm.py            (quick: 8 s budgets, fewer repeats)
     .venv/bin/python bench/run.py --only lstm          (full: 60 s LM budgets)
 
 Throughput is a training step (forward, backward including the gradient of the input, and a
@@ -21,6 +21,9 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from corpora import lee_stream, text_file_stream  # noqa: E402
 
 from course_utils.nn.activations import sigmoid  # noqa: E402
 from course_utils.nn.lstm import (  # noqa: E402
@@ -192,9 +195,10 @@ def throughput(N, H, T, rounds, variants=VARIANTS):
 
 def throughput_figures(quick):
     """Both libraries with their default threads (2 on the course machine), then both with one
-    thread: on a machine shared with other work, threads that wait for a core distort timings."""
+    thread: on a machine shared with other work, threads that wait for a core distort timings.
+    Quick: one thread only."""
     figures = []
-    for threads in (None, 1):
+    for threads in ((1,) if quick else (None, 1)):
         set_threads(threads)
         suffix = "" if threads is None else f",threads{threads}"
         for N, H, T in THROUGHPUT_SIZES:
@@ -282,28 +286,17 @@ def long_range_figures(quick):
 
 # The course's recipe: Adam with the learning rate decaying linearly over the budget (to 2 %).
 LM_RECIPE = dict(embed_dim=64, hidden_dim=128, batch_size=64, seq_len=32, lr=2e-2, max_norm=1.0, decay=True)
-# The issue's reference for torch ("tuned", measured at about 2.08 bits/char in 60 s): constant lr.
-TORCH_TUNED = dict(embed_dim=64, hidden_dim=128, batch_size=32, seq_len=32, lr=5e-3, max_norm=1.0,
-                   decay=False)
 
 
 def _lr(recipe, elapsed, budget):
     return recipe["lr"] * max(0.02, 1 - elapsed / budget) if recipe["decay"] else recipe["lr"]
 
 
-def _lee_ids():
-    from course_utils.data import Vocab, load_corpus
-
-    corpus = load_corpus("lee")
-    vocab = Vocab.build(corpus.train, level="char")
-    return (np.array(vocab.encode(corpus.train)), np.array(vocab.encode(corpus.valid)), len(vocab))
-
-
 def _clock(kind):
     return time.perf_counter if kind == "wall" else time.process_time
 
 
-def lm_numpy_bpc(budget_s, clock="wall", seed=0, recipe=LM_RECIPE):
+def lm_numpy_bpc(budget_s, clock="wall", seed=0, recipe=LM_RECIPE, stream=None):
     """Train the NumPy LSTM LM (float32, Adam, clipping, truncated BPTT on contiguous batches)
     for `budget_s` seconds; held-out bits per character on the Lee validation split."""
     from course_utils.data import lm_batches_contiguous
@@ -311,7 +304,7 @@ def lm_numpy_bpc(budget_s, clock="wall", seed=0, recipe=LM_RECIPE):
     from course_utils.nn.lstm_lm import init_lstm_lm, lstm_lm_backward, lstm_lm_evaluate, lstm_lm_forward
 
     r = recipe
-    train, valid, V = _lee_ids()
+    train, valid, V, _ = stream or lee_stream()
     params = init_lstm_lm(V, r["embed_dim"], r["hidden_dim"], seed=seed, dtype=np.float32)
     adam = optim.init_adam(params)
     now = _clock(clock)
@@ -328,38 +321,14 @@ def lm_numpy_bpc(budget_s, clock="wall", seed=0, recipe=LM_RECIPE):
     return lstm_lm_evaluate(params, valid, batch_size=16, seq_len=256) / np.log(2), steps
 
 
-def lm_rnn_bpc(budget_s, clock="wall", seed=0, recipe=LM_RECIPE):
-    """Lesson 04's NumPy RNN LM (course_utils.nn.rnn_lm) with the same recipe and budget."""
-    from course_utils.data import lm_batches_contiguous
-    from course_utils.nn import optim
-    from course_utils.nn.rnn_lm import init_rnn_lm, rnn_lm_backward, rnn_lm_evaluate, rnn_lm_forward
-
-    r = recipe
-    train, valid, V = _lee_ids()
-    params = init_rnn_lm(V, r["embed_dim"], r["hidden_dim"], seed=seed, dtype=np.float32)
-    adam = optim.init_adam(params)
-    now = _clock(clock)
-    start, steps = now(), 0
-    while now() - start < budget_s:
-        h = None
-        for inputs, targets in lm_batches_contiguous(train, r["batch_size"], r["seq_len"]):
-            _, cache, h = rnn_lm_forward(params, inputs, targets, h)
-            grads, _ = optim.clip_grad_norm(rnn_lm_backward(cache), r["max_norm"])
-            optim.adam_step(params, grads, adam, lr=_lr(r, now() - start, budget_s))
-            steps += 1
-            if now() - start >= budget_s:
-                break
-    return rnn_lm_evaluate(params, valid, batch_size=16, seq_len=256) / np.log(2), steps
-
-
-def lm_torch_bpc(budget_s, clock="wall", seed=0, recipe=LM_RECIPE):
+def lm_torch_bpc(budget_s, clock="wall", seed=0, recipe=LM_RECIPE, stream=None):
     """A recipe with torch.nn.Embedding / LSTM / Linear, torch's default initialisation."""
     import torch
 
     from course_utils.data import lm_batches_contiguous
 
     r = recipe
-    train, valid, V = _lee_ids()
+    train, valid, V, _ = stream or lee_stream()
     torch.manual_seed(seed)
     embed = torch.nn.Embedding(V, r["embed_dim"])
     lstm = torch.nn.LSTM(r["embed_dim"], r["hidden_dim"], batch_first=True)
@@ -406,23 +375,23 @@ def lm_torch_bpc(budget_s, clock="wall", seed=0, recipe=LM_RECIPE):
     return total / count / np.log(2), steps
 
 
-def lm_figures(quick):
-    """One thread each. The NumPy LSTM LM and torch.nn.LSTM with the same recipe (torch's default
-    initialisation), torch with the issue's tuned reference recipe, and lesson 04's NumPy RNN LM
-    with the LSTM's recipe (equal training time); 60 s of wall-clock time
-    (what a learner waits) and 60 s of process CPU time (what the code costs, whatever else
-    runs on the machine)."""
-    budget = 15.0 if quick else 60.0
+def lm_figures(quick, stream=None):
+    """The NumPy LSTM LM and torch.nn.LSTM (torch's default initialisation) with the same
+    recipe, one thread each, for the same wall-clock budget (what a learner waits): held-out
+    bits per character and the number of updates each managed. `stream` is a corpora stream
+    (the Lee split by default); a text other than Lee also gets perplexity per character."""
+    budget = 8.0 if quick else 60.0
+    stream = stream or lee_stream()
+    name = stream[3]
+    tag = f"{budget:g}s_wall" + ("" if name == "lee" else f",{name}")
     set_threads(1)
     figures = []
-    runs = (("numpy", lm_numpy_bpc, LM_RECIPE), ("torch_same_recipe", lm_torch_bpc, LM_RECIPE),
-            ("torch_tuned_recipe", lm_torch_bpc, TORCH_TUNED), ("numpy_rnn", lm_rnn_bpc, LM_RECIPE))
-    for clock in (("wall",) if quick else ("wall", "cpu")):
-        tag = f"{budget:g}s_{clock}"
-        for name, fn, recipe in runs:
-            bpc, steps = fn(budget, clock, recipe=recipe)
-            figures.append((f"lstm_lm_{name}_bpc[{tag}]", bpc, "bits/char"))
-            figures.append((f"lstm_lm_{name}_steps[{tag}]", steps, "updates"))
+    for model, fn in (("numpy", lm_numpy_bpc), ("torch", lm_torch_bpc)):
+        bpc, steps = fn(budget, "wall", recipe=LM_RECIPE, stream=stream)
+        figures.append((f"lstm_lm_{model}_bpc[{tag}]", bpc, "bits/char"))
+        if name != "lee":
+            figures.append((f"lstm_lm_{model}_perplexity[{tag}]", 2.0 ** bpc, "per char"))
+        figures.append((f"lstm_lm_{model}_steps[{tag}]", steps, "updates"))
     set_threads(None)
     return figures
 
@@ -438,7 +407,7 @@ def widget_figures(quick):
     from course_utils.nn.lstm_lm import init_lstm_lm
     from course_utils.nn.rnn_lm import init_rnn_lm
     from course_utils.widgets.cell_search import cell_search_view
-    from course_utils.widgets.common import time_calls
+    from course_utils.widgets.common import find_control, latency_figures
     from course_utils.widgets.connectivity import connectivity_view
     from course_utils.widgets.gates import gates_view
     from course_utils.widgets.gradient_flow import gradient_flow_view
@@ -454,17 +423,8 @@ def widget_figures(quick):
     texts = [corpus.valid_docs[0][:150], corpus.valid_docs[3][:150]]
     radii = np.round(np.linspace(0.5, 2.0, 151), 2)  # 0.01 apart: every update a new computation
 
-    def control(view, css_class):
-        stack = [view]
-        while stack:
-            widget = stack.pop()
-            if css_class in getattr(widget, "_dom_classes", ()):
-                return widget
-            stack.extend(getattr(widget, "children", ()))
-        raise LookupError(css_class)
-
     def setter(view, css_class, values):
-        widget = control(view, css_class)
+        widget = find_control(view, css_class)
         return lambda i: setattr(widget, "value", values[i % len(values)])
 
     cases = [
@@ -480,22 +440,16 @@ def widget_figures(quick):
     repeats = 10 if quick else 28
     figures = []
     for name, view, css_class, values in cases:
-        fn = setter(view, css_class, values)
-        timing = time_calls(fn, repeats=repeats)
-        cpu = []
-        for i in range(repeats):
-            start = time.process_time()
-            fn(i + repeats + 5)  # values not seen by time_calls (no cached result)
-            cpu.append(1000 * (time.process_time() - start))
-        figures += [(f"widget_{name}_median_ms", timing["median_ms"], "ms"),
-                    (f"widget_{name}_p90_ms", timing["p90_ms"], "ms"),
-                    (f"widget_{name}_cpu_median_ms", float(np.median(cpu)), "ms")]
+        figures += latency_figures(name, setter(view, css_class, values), repeats)
     return figures
 
 
-def figures(quick: bool) -> list[tuple[str, float, str]]:
-    return [*agreement_figures(), *widget_figures(quick), *throughput_figures(quick),
-            *long_range_figures(quick), *lm_figures(quick)]
+def figures(quick: bool, corpus: str | None = None) -> list[tuple[str, float, str]]:
+    results = [*agreement_figures(), *widget_figures(quick), *throughput_figures(quick),
+               *long_range_figures(quick), *lm_figures(quick)]
+    if corpus:
+        results += lm_figures(quick, text_file_stream(corpus))
+    return results
 
 
 if __name__ == "__main__":

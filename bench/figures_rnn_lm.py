@@ -1,8 +1,9 @@
 """Lessons 03-04 figures: the course's NumPy RNN LM against the min-char-rnn recipe at the same
 wall-clock budget on the same Lee split, and the update latency of the lessons' dashboards.
 
-    .venv/bin/python bench/figures_rnn_lm.py          (quick: 15 s budgets)
-    .venv/bin/python bench/run.py --only rnn_lm        (full: 60 s budgets, wall and CPU clocks)
+    .venv/bin/python bench/figures_rnn_lm.py          (quick: 8 s budgets)
+    .venv/bin/python bench/run.py --only rnn_lm        (full: 60 s budgets)
+    .venv/bin/python bench/run.py --only rnn_lm,lstm --corpus FILE  (also on another text)
 
 The baseline is Karpathy's min-char-rnn (2015) as published: NumPy, one sequence at a time
 (batch 1), one-hot inputs, hidden size 100, 25 characters per truncated-BPTT chunk, Adagrad with
@@ -13,8 +14,10 @@ clipped to a global norm of 1. Both read the same id stream (`<bos>` article `<e
 Lee training articles and are scored by the same function (`rnn_lm_evaluate`) on the held-out
 articles: bits per character. Batching and vectorising are the whole difference in speed.
 
-Clocks: "wall" is what a learner waits; "cpu" is process time, what the code costs whatever
-else runs on a shared machine. Each run uses one BLAS thread.
+Budgets are wall-clock time, what a learner waits. Each run uses one BLAS thread. With
+`--corpus PATH` both models are also trained on that text, prepared as d2l prepares The Time
+Machine (bench/corpora.py), and their held-out perplexity per character is reported beside
+d2l's published figures.
 """
 
 from __future__ import annotations
@@ -26,9 +29,12 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from corpora import text_file_stream  # noqa: E402
 
 from course_utils.blas import set_blas_threads  # noqa: E402
-from course_utils.widgets.common import time_calls  # noqa: E402
+from course_utils.widgets.common import find_control, latency_figures  # noqa: E402
 
 COURSE_RECIPE = dict(embed_dim=48, hidden_dim=192, batch_size=128, seq_len=16, lr=1e-2, max_norm=1.0)
 MIN_CHAR_RNN = dict(hidden_dim=100, seq_len=25, lr=0.1, clip=5.0)
@@ -146,44 +152,35 @@ def course_rnn_train(train, valid, V, budget_s, clock="wall", seed=0, checkpoint
     return params, chars, reached
 
 
-def lm_figures(quick):
+def lm_figures(quick, stream=None):
+    """Both models for the same wall-clock budget on the Lee split (by default, as lesson 04
+    streams it: `<bos>` article `<eos>` ...) or on a corpora stream; held-out bits/char."""
     from course_utils.nn.rnn_lm import rnn_lm_evaluate
 
-    budget = 15.0 if quick else 60.0
-    corpus, vocab, train, valid = _lee()
-    V = len(vocab)
-    figures, trained = [], None
-    for clock in ("wall",) if quick else ("wall", "cpu"):
-        tag = f"{budget:g}s_{clock}"
-        params, chars, reached = course_rnn_train(train, valid, V, budget, clock, checkpoint_s=budget / 12)
-        figures += [(f"rnn_lm_course_bpc[{tag}]", rnn_lm_evaluate(params, valid) / np.log(2), "bits/char"),
-                    (f"rnn_lm_course_chars_per_s[{tag}]", chars / budget, "chars/s"),
-                    (f"rnn_lm_course_s_to_{TARGET_BPC}_bpc[{tag}]", reached, "s")]
-        trained = trained or params
-        baseline, chars = min_char_rnn_train(train, V, budget, clock)
-        figures += [(f"rnn_lm_min_char_rnn_bpc[{tag}]", rnn_lm_evaluate(baseline, valid) / np.log(2),
-                     "bits/char"),
-                    (f"rnn_lm_min_char_rnn_chars_per_s[{tag}]", chars / budget, "chars/s")]
-    return figures, trained, corpus, vocab
+    budget = 8.0 if quick else 60.0
+    if stream is None:
+        corpus, vocab, train, valid = _lee()
+        V, tag = len(vocab), f"{budget:g}s_wall"
+    else:
+        train, valid, V, name = stream
+        corpus = vocab = None
+        tag = f"{budget:g}s_wall,{name}"
+    params, chars, reached = course_rnn_train(train, valid, V, budget, "wall", checkpoint_s=budget / 12)
+    baseline, baseline_chars = min_char_rnn_train(train, V, budget, "wall")
+    bpc = {"course": rnn_lm_evaluate(params, valid) / np.log(2),
+           "min_char_rnn": rnn_lm_evaluate(baseline, valid) / np.log(2)}
+    figures = [(f"rnn_lm_course_bpc[{tag}]", bpc["course"], "bits/char"),
+               (f"rnn_lm_course_chars_per_s[{tag}]", chars / budget, "chars/s"),
+               (f"rnn_lm_course_s_to_{TARGET_BPC}_bpc[{tag}]", reached, "s"),
+               (f"rnn_lm_min_char_rnn_bpc[{tag}]", bpc["min_char_rnn"], "bits/char"),
+               (f"rnn_lm_min_char_rnn_chars_per_s[{tag}]", baseline_chars / budget, "chars/s")]
+    if stream is not None:
+        figures += [(f"rnn_lm_{model}_perplexity[{tag}]", 2.0 ** value, "per char")
+                    for model, value in bpc.items()]
+    return figures, params, corpus, vocab
 
 
 # ---- the dashboards ----------------------------------------------------------------------------
-
-
-def _control(view, css_class):
-    def find(box):
-        if css_class in getattr(box, "_dom_classes", ()):
-            return box
-        for child in getattr(box, "children", ()):
-            found = find(child)
-            if found is not None:
-                return found
-        return None
-
-    control = find(view)
-    if control is None:
-        raise LookupError(f"no control with class {css_class}")
-    return control
 
 
 def widget_figures(params, corpus, vocab, quick):
@@ -201,7 +198,7 @@ def widget_figures(params, corpus, vocab, quick):
     texts = [corpus.valid_docs[k][:100] for k in range(1, 25)]
 
     def setter(view, css_class, values):
-        control = _control(view, css_class)
+        control = find_control(view, css_class)
         return lambda i: setattr(control, "value", values[i % len(values)])
 
     cases = [
@@ -212,21 +209,21 @@ def widget_figures(params, corpus, vocab, quick):
         ("hidden_text", setter(hidden, "cu-hidden-text", texts)),
         ("sampling_temperature", setter(sampling, "cu-sampling-temperature",
                                         [round(0.1 + 0.05 * k, 2) for k in range(30)])),
-        ("sampling_new", lambda i: _control(sampling, "cu-sampling-new").click()),
+        ("sampling_new", lambda i: find_control(sampling, "cu-sampling-new").click()),
     ]
     figures = []
     for name, change in cases:
-        timing = time_calls(change, repeats=min(repeats, 20) if name == "hidden_text" else repeats)
-        figures += [(f"widget_{name}_median_ms", timing["median_ms"], "ms"),
-                    (f"widget_{name}_p90_ms", timing["p90_ms"], "ms")]
+        figures += latency_figures(name, change, min(repeats, 20) if name == "hidden_text" else repeats)
     return figures
 
 
-def figures(quick: bool) -> list[tuple[str, float, str]]:
+def figures(quick: bool, corpus: str | None = None) -> list[tuple[str, float, str]]:
     previous = set_blas_threads(1)
     try:
-        results, params, corpus, vocab = lm_figures(quick)
-        results += widget_figures(params, corpus, vocab, quick)
+        results, params, lee, vocab = lm_figures(quick)
+        results += widget_figures(params, lee, vocab, quick)
+        if corpus:
+            results += lm_figures(quick, text_file_stream(corpus))[0]
     finally:
         if previous is not None:
             set_blas_threads(previous)

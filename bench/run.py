@@ -181,7 +181,8 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[1])
     parser.add_argument("--quick", action="store_true", help="reduced set, under two minutes")
     parser.add_argument("--corpus", help="also measure LM quality on this text file")
-    parser.add_argument("--only", default="", help="run only figure modules whose name contains this")
+    parser.add_argument("--only", default="",
+                        help="run only figure modules whose name contains this (several: a,b)")
     parser.add_argument("--no-notebooks", action="store_true", help="skip notebook execution")
     parser.add_argument("--notebook-repeats", type=int, default=1)
     parser.add_argument("--markdown", action="store_true", help="print a Markdown table at the end")
@@ -202,10 +203,12 @@ def main(argv=None) -> int:
     if not (args.quick or args.no_notebooks or args.only):
         emit(notebook_figures(args.notebook_repeats))
     for path in figure_modules():
-        if args.only and args.only not in path.stem:
+        if args.only and not any(part and part in path.stem for part in args.only.split(",")):
             continue
         try:
+            module_start = time.perf_counter()
             emit(module_figures(path, args.quick, args.corpus))
+            emit([(f"bench_module_s[{path.stem}]", time.perf_counter() - module_start, "s")])
         except Exception:
             error = traceback.format_exc()
             results["errors"].append({"module": path.name, "traceback": error})

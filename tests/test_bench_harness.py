@@ -43,3 +43,33 @@ def test_execute_notebook_measures_time_and_kernel_memory(tmp_path):
     wall, peak = run.execute_notebook(path)
     assert 0 < wall < 120
     assert peak > 300, "the kernel's peak RSS must include the 320 MB array"
+
+
+def test_latency_helpers_time_the_call_and_find_controls_by_class():
+    import time
+
+    import ipywidgets as widgets
+
+    from course_utils.widgets.common import dashboard, find_control, latency_figures, time_calls
+
+    calls = []
+
+    def busy(i):  # about 20 ms of CPU work
+        calls.append(i)
+        end = time.process_time() + 0.02
+        while time.process_time() < end:
+            pass
+
+    timing = time_calls(busy, repeats=5, warmup=1)
+    assert calls == [0, 0, 1, 2, 3, 4]  # warm-up fn(0), then fn(i) for i in range(repeats)
+    assert 15 <= timing["cpu_median_ms"] <= timing["median_ms"] + 5
+    assert timing["p90_ms"] >= timing["median_ms"]
+    names = [name for name, _, _ in latency_figures("demo", busy, repeats=3)]
+    assert names == ["widget_demo_median_ms", "widget_demo_p90_ms", "widget_demo_cpu_ms"]
+
+    slider = widgets.IntSlider()
+    slider.add_class("cu-demo-n")
+    box = dashboard("demo", [widgets.HBox([widgets.Button(), slider])])
+    assert find_control(box, "cu-demo-n") is slider
+    with pytest.raises(LookupError, match="cu-demo-missing"):
+        find_control(box, "cu-demo-missing")

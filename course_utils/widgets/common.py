@@ -87,12 +87,35 @@ def dashboard(name: str, children, title: str | None = None):
 
 
 def time_calls(fn: Callable[[int], object], repeats: int = 30, warmup: int = 2) -> dict:
-    """Median and 90th percentile (ms) of fn(i) over `repeats` calls (for bench/)."""
+    """Latency of fn(i) over `repeats` calls (for bench/), in ms: the median and 90th
+    percentile of wall time, and the median CPU time of this process (which other programs on
+    a shared machine inflate less than wall time)."""
     for i in range(warmup):
         fn(i)
-    times = []
+    wall, cpu = [], []
     for i in range(repeats):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         fn(i)
-        times.append((time.perf_counter() - start) * 1000)
-    return {"median_ms": float(np.median(times)), "p90_ms": float(np.percentile(times, 90))}
+        wall.append((time.perf_counter() - start) * 1000)
+        cpu.append((time.process_time() - start_cpu) * 1000)
+    return {"median_ms": float(np.median(wall)), "p90_ms": float(np.percentile(wall, 90)),
+            "cpu_median_ms": float(np.median(cpu))}
+
+
+def latency_figures(name: str, fn: Callable[[int], object], repeats: int = 30) -> list[tuple]:
+    """time_calls(fn) as bench figures: widget_<name>_median_ms, _p90_ms and _cpu_ms."""
+    timing = time_calls(fn, repeats=repeats)
+    return [(f"widget_{name}_median_ms", timing["median_ms"], "ms"),
+            (f"widget_{name}_p90_ms", timing["p90_ms"], "ms"),
+            (f"widget_{name}_cpu_ms", timing["cpu_median_ms"], "ms")]
+
+
+def find_control(view, css_class: str):
+    """The widget inside `view` (a dashboard or any container) that carries `css_class`."""
+    stack = [view]
+    while stack:
+        widget = stack.pop()
+        if css_class in getattr(widget, "_dom_classes", ()):
+            return widget
+        stack.extend(reversed(getattr(widget, "children", ())))
+    raise LookupError(f"find_control: no widget with class {css_class!r} in this view")
