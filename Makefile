@@ -13,7 +13,7 @@ export PATH := $(abspath $(VENV))/bin:$(PATH)
 
 COMPAT_VENV ?= .venv-compat
 
-.PHONY: lab test test-compat lint unit notebooks lock clean-venv help
+.PHONY: lab test test-compat bench lint unit notebooks lock clean-venv help
 
 help:
 	@echo "make lab    install the course (first time: about 1-2 minutes) and start JupyterLab"
@@ -48,6 +48,12 @@ test-compat:
 	@PYTHON="$(PYTHON)" VENV="$(COMPAT_VENV)" sh tools/ensure_venv.sh compat
 	$(COMPAT_VENV)/bin/python -c "import numpy, matplotlib, ipywidgets; print('compat:', 'numpy', numpy.__version__, 'matplotlib', matplotlib.__version__, 'ipywidgets', ipywidgets.__version__)"
 	PATH="$(abspath $(COMPAT_VENV))/bin:$$PATH" $(COMPAT_VENV)/bin/python tools/run_notebooks.py notebooks $(PYTEST_ARGS)
+
+# Every figure of the README's performance table (about 15 minutes; BENCH_ARGS=--quick: 2).
+BENCH_ARGS ?=
+bench:
+	@PYTHON="$(PYTHON)" VENV="$(VENV)" sh tools/ensure_venv.sh dev
+	$(PY) bench/run.py --markdown $(BENCH_ARGS)
 
 # Refresh requirements.lock from the current .venv (after changing a pin on purpose).
 lock:
