@@ -16,14 +16,15 @@ weight tying there is no "U" (U = E, needs D = H). The recurrent state is a pair
 
 import numpy as np
 
-from course_utils.nn.layers import (
-    cross_entropy_backward,
-    cross_entropy_forward,
-    embedding_backward,
-    embedding_forward,
-    log_softmax,
-)
+from course_utils.nn.layers import embedding_backward, embedding_forward, log_softmax
 from course_utils.nn.lstm import init_lstm, lstm_backward, lstm_forward, lstm_step_forward
+from course_utils.nn.rnn_lm import (
+    check_ids,
+    lm_grads,
+    output_layer_backward,
+    output_layer_forward,
+    output_matrix,
+)
 
 __all__ = [
     "init_lstm_lm",
@@ -62,24 +63,6 @@ def init_lstm_lm(vocab_size, embed_dim, hidden_dim, tie_weights=False, seed=0, d
     return {k: v.astype(dtype) for k, v in params.items()}
 
 
-def _output_matrix(params):
-    return params["U"] if "U" in params else params["E"]
-
-
-def _check_ids(fn, name, ids, V):
-    ids = np.asarray(ids)
-    if ids.ndim != 2:
-        raise ValueError(f"{fn}: {name} must have shape (N, T) of token ids, got shape {ids.shape}")
-    if not np.issubdtype(ids.dtype, np.integer):
-        raise ValueError(f"{fn}: {name} must hold integer token ids, got dtype {ids.dtype}")
-    if ids.size and (ids.min() < 0 or ids.max() >= V):
-        raise ValueError(
-            f"{fn}: {name} must lie in 0..{V - 1} (vocabulary of {V}), "
-            f"got values from {ids.min()} to {ids.max()}"
-        )
-    return ids
-
-
 def _initial_state(fn, params, N, state):
     H = params["W_h"].shape[1]
     if state is None:
@@ -99,11 +82,11 @@ def lstm_lm_logits(params, inputs, state=None):
     """Logits (N, T, V), hidden states hs and cell states cs (N, T, H) for `inputs` (N, T)."""
     fn = "lstm_lm_logits"
     E = params["E"]
-    inputs = _check_ids(fn, "inputs", inputs, E.shape[0])
+    inputs = check_ids(fn, "inputs", inputs, E.shape[0])
     h0, c0 = _initial_state(fn, params, inputs.shape[0], state)
     hs, cs, _ = lstm_forward(E[inputs], h0, c0, params["W_e"], params["W_h"], params["b"])
     N, T, H = hs.shape
-    logits = (hs.reshape(N * T, H) @ _output_matrix(params).T).reshape(N, T, -1) + params["c"]
+    logits = (hs.reshape(N * T, H) @ output_matrix(params).T).reshape(N, T, -1) + params["c"]
     return logits, hs, cs
 
 
@@ -116,41 +99,26 @@ def lstm_lm_forward(params, inputs, targets, state=None):
     fn = "lstm_lm_forward"
     E = params["E"]
     V = E.shape[0]
-    inputs = _check_ids(fn, "inputs", inputs, V)
-    targets = _check_ids(fn, "targets", targets, V)
+    inputs = check_ids(fn, "inputs", inputs, V)
+    targets = check_ids(fn, "targets", targets, V)
     if targets.shape != inputs.shape:
         raise ValueError(
             f"{fn}: inputs have shape {inputs.shape} but targets {targets.shape}; they must match"
         )
     h0, c0 = _initial_state(fn, params, inputs.shape[0], state)
-    U = _output_matrix(params)
     x, embed_cache = embedding_forward(inputs, E)                                    # (N, T, D)
     hs, cs, lstm_cache = lstm_forward(x, h0, c0, params["W_e"], params["W_h"], params["b"])
-    N, T, H = hs.shape
-    logits = (hs.reshape(N * T, H) @ U.T).reshape(N, T, -1) + params["c"]             # (N, T, V)
-    loss, ce_cache = cross_entropy_forward(logits, targets)
-    cache = (embed_cache, lstm_cache, ce_cache, hs, "U" not in params, U)
+    loss, output_cache = output_layer_forward(hs, params, targets)                   # lesson 04's top
+    cache = (embed_cache, lstm_cache, output_cache, "U" not in params)
     return loss, cache, (hs[:, -1].copy(), cs[:, -1].copy())
 
 
 def lstm_lm_backward(cache):
     """Gradients of the mean cross-entropy: a dict with the same keys as the parameters."""
-    embed_cache, lstm_cache, ce_cache, hs, tied, U = cache
-    N, T, H = hs.shape
-    dlogits = cross_entropy_backward(1.0, ce_cache).astype(hs.dtype, copy=False)   # (N, T, V)
-    dlogits_2d = dlogits.reshape(N * T, -1)
-    dU = dlogits_2d.T @ hs.reshape(N * T, H)       # (V, H)
-    dc = dlogits_2d.sum(axis=0)                    # (V,)
-    dhs = (dlogits_2d @ U).reshape(N, T, H)        # (N, T, H)
+    embed_cache, lstm_cache, output_cache, tied = cache
+    dhs, dU, dc = output_layer_backward(output_cache)
     dx, _, _, dW_e, dW_h, db = lstm_backward(dhs, lstm_cache)
-    dE = embedding_backward(dx, embed_cache)
-    grads = {"E": dE, "W_e": dW_e, "W_h": dW_h, "b": db}
-    if tied:
-        grads["E"] = dE + dU  # E is used twice: as the input table and as the output layer
-    else:
-        grads["U"] = dU
-    grads["c"] = dc
-    return grads
+    return lm_grads(embedding_backward(dx, embed_cache), dW_e, dW_h, db, dU, dc, tied)
 
 
 def lstm_lm_step(params, token_ids, state):
@@ -159,7 +127,7 @@ def lstm_lm_step(params, token_ids, state):
     h_prev, c_prev = _initial_state("lstm_lm_step", params, len(token_ids), state)
     h, c, _ = lstm_step_forward(params["E"][token_ids], h_prev, c_prev, params["W_e"],
                                 params["W_h"], params["b"])
-    return h @ _output_matrix(params).T + params["c"], (h, c)
+    return h @ output_matrix(params).T + params["c"], (h, c)
 
 
 def lstm_lm_param_count(vocab_size, embed_dim, hidden_dim, tie_weights=False):

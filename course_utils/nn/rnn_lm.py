@@ -37,6 +37,8 @@ __all__ = [
     "rnn_lm_param_count",
     "rnn_lm_evaluate",
     "output_matrix",
+    "output_layer_forward",
+    "output_layer_backward",
 ]
 
 
@@ -76,7 +78,40 @@ def output_matrix(params):
     return params["U"] if "U" in params else params["E"]
 
 
-def _check_ids(fn, name, ids, V):
+def output_layer_forward(hs, params, targets):
+    """The top both language models share: logits = hs Uᵀ + c for hidden states hs (N, T, H),
+    and their mean cross-entropy against `targets` (N, T). Returns (loss, cache)."""
+    U = output_matrix(params)
+    N, T, H = hs.shape
+    logits = (hs.reshape(N * T, H) @ U.T).reshape(N, T, -1) + params["c"]          # (N, T, V)
+    loss, ce_cache = cross_entropy_forward(logits, targets)
+    return loss, (ce_cache, hs, U)
+
+
+def output_layer_backward(cache):
+    """Gradients of the mean cross-entropy: (dhs (N, T, H), dU (V, H), dc (V,))."""
+    ce_cache, hs, U = cache
+    N, T, H = hs.shape
+    dlogits = cross_entropy_backward(1.0, ce_cache).astype(hs.dtype, copy=False)  # (N, T, V)
+    dlogits_2d = dlogits.reshape(N * T, -1)
+    dU = dlogits_2d.T @ hs.reshape(N * T, H)       # (V, H)
+    dc = dlogits_2d.sum(axis=0)                    # (V,)
+    dhs = (dlogits_2d @ U).reshape(N, T, H)        # (N, T, H)
+    return dhs, dU, dc
+
+
+def lm_grads(dE, dW_e, dW_h, db, dU, dc, tied):
+    """The gradient dict of a language model, keyed like its parameters."""
+    grads = {"E": dE, "W_e": dW_e, "W_h": dW_h, "b": db}
+    if tied:
+        grads["E"] = dE + dU  # E is used twice: as the input table and as the output layer
+    else:
+        grads["U"] = dU
+    grads["c"] = dc
+    return grads
+
+
+def check_ids(fn, name, ids, V):
     ids = np.asarray(ids)
     if ids.ndim != 2:
         raise ValueError(f"{fn}: {name} must have shape (N, T) of token ids, got shape {ids.shape}")
@@ -104,7 +139,7 @@ def rnn_lm_logits(params, inputs, h0=None):
     """Logits (N, T, V) and hidden states (N, T, H) for token ids `inputs` (N, T)."""
     fn = "rnn_lm_logits"
     E = params["E"]
-    inputs = _check_ids(fn, "inputs", inputs, E.shape[0])
+    inputs = check_ids(fn, "inputs", inputs, E.shape[0])
     h0 = _initial_state(fn, params, inputs.shape[0], h0)
     hs, _ = rnn_forward(E[inputs], h0, params["W_e"], params["W_h"], params["b"])
     return hs @ output_matrix(params).T + params["c"], hs
@@ -119,41 +154,26 @@ def rnn_lm_forward(params, inputs, targets, h0=None):
     fn = "rnn_lm_forward"
     E = params["E"]
     V = E.shape[0]
-    inputs = _check_ids(fn, "inputs", inputs, V)
-    targets = _check_ids(fn, "targets", targets, V)
+    inputs = check_ids(fn, "inputs", inputs, V)
+    targets = check_ids(fn, "targets", targets, V)
     if targets.shape != inputs.shape:
         raise ValueError(
             f"{fn}: inputs have shape {inputs.shape} but targets {targets.shape}; they must match"
         )
     h0 = _initial_state(fn, params, inputs.shape[0], h0)
-    U = output_matrix(params)
     x, embed_cache = embedding_forward(inputs, E)                                 # (N, T, D)
     hs, rnn_cache = rnn_forward(x, h0, params["W_e"], params["W_h"], params["b"])  # (N, T, H)
-    N, T, H = hs.shape
-    logits = (hs.reshape(N * T, H) @ U.T).reshape(N, T, -1) + params["c"]          # (N, T, V)
-    loss, ce_cache = cross_entropy_forward(logits, targets)
-    cache = (embed_cache, rnn_cache, ce_cache, hs, "U" not in params, U)
+    loss, output_cache = output_layer_forward(hs, params, targets)
+    cache = (embed_cache, rnn_cache, output_cache, "U" not in params)
     return loss, cache, hs[:, -1].copy()
 
 
 def rnn_lm_backward(cache):
     """Gradients of the mean cross-entropy: a dict with the same keys as the parameters."""
-    embed_cache, rnn_cache, ce_cache, hs, tied, U = cache
-    N, T, H = hs.shape
-    dlogits = cross_entropy_backward(1.0, ce_cache).astype(hs.dtype, copy=False)  # (N, T, V)
-    dlogits_2d = dlogits.reshape(N * T, -1)
-    dU = dlogits_2d.T @ hs.reshape(N * T, H)       # (V, H)
-    dc = dlogits_2d.sum(axis=0)                    # (V,)
-    dhs = (dlogits_2d @ U).reshape(N, T, H)        # (N, T, H)
+    embed_cache, rnn_cache, output_cache, tied = cache
+    dhs, dU, dc = output_layer_backward(output_cache)
     dx, _, dW_e, dW_h, db = rnn_backward(dhs, rnn_cache)
-    dE = embedding_backward(dx, embed_cache)
-    grads = {"E": dE, "W_e": dW_e, "W_h": dW_h, "b": db}
-    if tied:
-        grads["E"] = dE + dU  # E is used twice: as the input table and as the output layer
-    else:
-        grads["U"] = dU
-    grads["c"] = dc
-    return grads
+    return lm_grads(embedding_backward(dx, embed_cache), dW_e, dW_h, db, dU, dc, tied)
 
 
 def rnn_lm_step(params, token_ids, h_prev):
