@@ -10,7 +10,8 @@ lesson's first cell is Markdown whose badges sit between `<!-- badges:start -->`
 Colab it installs this package from the repository at that ref (pyproject's version ranges
 admit what Colab ships, so torch, numpy and matplotlib stay as they are); anywhere else it
 does nothing and touches no network. Only those two cells are changed; nothing else a
-notebook holds is touched.
+notebook holds is touched. README.md gets the same links for every lesson, between
+`<!-- readme-badges:start -->` and `<!-- readme-badges:end -->`.
 """
 
 from __future__ import annotations
@@ -23,6 +24,10 @@ from pathlib import Path
 
 BADGES_START = "<!-- badges:start -->"
 BADGES_END = "<!-- badges:end -->"
+README_START = "<!-- readme-badges:start -->"
+README_END = "<!-- readme-badges:end -->"
+COLAB_BADGE = "https://colab.research.google.com/assets/colab-badge.svg"
+BINDER_BADGE = "https://mybinder.org/badge_logo.svg"
 SETUP_FIRST_LINE = "# Setup: on Colab this installs the course package; anywhere else it does nothing."
 _REPOSITORY_RE = re.compile(r"^[A-Za-z0-9_.\-]+/[A-Za-z0-9_.\-]+$")
 
@@ -47,6 +52,9 @@ class CourseSetting:
     def binder_url(self, notebook: str) -> str:
         return (f"https://mybinder.org/v2/gh/{self.repository}/{self.ref}"
                 f"?urlpath=lab/tree/notebooks/{notebook}")
+
+    def binder_course_url(self) -> str:
+        return f"https://mybinder.org/v2/gh/{self.repository}/{self.ref}?urlpath=lab/tree/notebooks"
 
     def pip_target(self) -> str:
         return f"course-utils @ git+https://github.com/{self.repository}@{self.ref}"
@@ -84,6 +92,38 @@ def badges_markdown(setting: CourseSetting, notebook: str) -> str:
         f"[![Launch Binder](https://mybinder.org/badge_logo.svg)]({setting.binder_url(notebook)})",
         BADGES_END,
     ])
+
+
+def readme_badges(setting: CourseSetting, lessons: list[tuple[str, str]]) -> str:
+    """The README's block for (notebook file name, title) pairs: one Binder badge for the
+    whole course, then a row of badges per lesson."""
+    lines = [README_START,
+             f"[![Launch Binder]({BINDER_BADGE})]({setting.binder_course_url()}) "
+             "the whole course in JupyterLab on Binder",
+             "",
+             "| lesson | open it in |",
+             "|---|---|"]
+    for notebook, title in lessons:
+        lines.append(f"| {title} | "
+                     f"[![Open In Colab]({COLAB_BADGE})]({setting.colab_url(notebook)}) "
+                     f"[![Launch Binder]({BINDER_BADGE})]({setting.binder_url(notebook)}) |")
+    lines.append(README_END)
+    return "\n".join(lines)
+
+
+def lesson_title(nb, notebook: str) -> str:
+    """'04 · The RNN language model' from the first line of the title cell, else the file name."""
+    first = nb.cells[0].source.split("\n", 1)[0] if nb.cells else ""
+    return first.lstrip("#").strip() or Path(notebook).stem
+
+
+def stamp_readme(text: str, setting: CourseSetting, lessons: list[tuple[str, str]]) -> str:
+    """README text with its badge block brought up to date (it must have the markers)."""
+    pattern = re.compile(re.escape(README_START) + r".*?" + re.escape(README_END), re.DOTALL)
+    if not pattern.search(text):
+        raise ValueError(f"README.md: no {README_START} ... {README_END} block to stamp")
+    block = readme_badges(setting, lessons)
+    return pattern.sub(lambda _: block, text, count=1)
 
 
 def setup_cell_source(setting: CourseSetting) -> str:
@@ -147,9 +187,10 @@ def main(argv=None) -> int:
     root = find_root()
     setting = read_setting(root)
     paths = [Path(p) for p in args.notebooks] or lesson_paths(root)
-    stale = 0
+    stale, titles = 0, []
     for path in paths:
         nb = nbformat.read(path, as_version=4)
+        titles.append((path.name, lesson_title(nb, path.name)))
         changes = stamp(nb, setting, path.name)
         if not changes:
             continue
@@ -160,6 +201,18 @@ def main(argv=None) -> int:
         else:
             nbformat.write(nb, path)
             print(f"{path.name}: updated {', '.join(changes)}")
+    if not args.notebooks:  # the whole course: README.md too
+        readme = root / "README.md"
+        text = readme.read_text(encoding="utf8")
+        wanted = stamp_readme(text, setting, titles)
+        if wanted != text:
+            stale += 1
+            if args.check:
+                print("README.md: lesson badges disagree with [tool.course] or notebooks/; "
+                      "run python -m course_utils.notebook_badges")
+            else:
+                readme.write_text(wanted, encoding="utf8")
+                print("README.md: updated the lesson badges")
     if args.check and stale:
         return 1
     print(f"{len(paths) - stale if args.check else len(paths)} lesson(s) carry the badges for "

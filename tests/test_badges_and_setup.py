@@ -146,3 +146,30 @@ def test_pyproject_ranges_admit_colab_versions():
         assert requirements[name].specifier.contains(Version(version)), (
             f"pyproject's {requirements[name]} would replace Colab's {name} {version}")
 
+
+
+def test_readme_carries_a_badge_row_per_lesson_and_check_catches_a_stale_one(tmp_path, monkeypatch, capsys):
+    readme = (ROOT / "README.md").read_text(encoding="utf8")
+    lessons = nbb.lesson_paths(ROOT)
+    assert readme.count("colab.research.google.com/github/") == len(lessons) == 8
+    for path in lessons:
+        assert SETTING.colab_url(path.name) in readme and SETTING.binder_url(path.name) in readme
+    assert SETTING.binder_course_url() + ")" in readme
+
+    # a copy of the course whose README lost a lesson's row: --check fails, a stamp repairs it
+    for name in ("pyproject.toml", "README.md"):
+        (tmp_path / name).write_text((ROOT / name).read_text(encoding="utf8"), encoding="utf8")
+    (tmp_path / "notebooks").mkdir()
+    for path in lessons:
+        (tmp_path / "notebooks" / path.name).write_bytes(path.read_bytes())
+    stale = readme.replace(SETTING.colab_url(lessons[3].name), "https://example.org/old")
+    (tmp_path / "README.md").write_text(stale, encoding="utf8")
+    monkeypatch.chdir(tmp_path)
+    assert nbb.main(["--check"]) == 1
+    assert "README.md: lesson badges disagree" in capsys.readouterr().out
+    assert nbb.main([]) == 0
+    assert (tmp_path / "README.md").read_text(encoding="utf8") == readme
+    assert nbb.main(["--check"]) == 0
+
+    with pytest.raises(ValueError, match="readme-badges:start"):
+        nbb.stamp_readme("# no markers here\n", SETTING, [])
