@@ -243,3 +243,21 @@ def test_cell_search_view_reacts_to_every_control(lstm, vocab):
     assert changes(view, "cu-cells-regex", "[0-9]", "cu-plot", "cu-readout") == [True, True]
     find(view, "cu-cells-regex").value = "zzz"  # never matches: a message, no exception
     assert "must hold at some" in find(view, "cu-readout").value
+
+
+def test_gates_text_colour_uses_the_chosen_units_own_range(lstm, vocab):
+    """Colouring by c scales by this unit's largest |c|, so that token gets the darkest colour
+    even when another unit's cell state is much larger."""
+    from matplotlib import colormaps
+    from matplotlib.colors import to_hex
+
+    strong = {k: v.copy() for k, v in lstm.items()}
+    H = strong["W_h"].shape[1]
+    strong["b"][H + 7] += 8.0              # gates in order i, f, g, o: unit 7's forget gate open,
+    strong["b"][2 * H + 7] += 8.0          # its candidate saturated: its c grows with every step
+    view = gates_view(strong, vocab, [TEXT[:60]])
+    darkest = {to_hex(colormaps["RdBu_r"](x)) for x in (0.0, 1.0)}
+    for unit in (0, 7):
+        find(view, "cu-gates-unit").value = unit
+        html = find(view, "cu-gates-coloured").value
+        assert any(f"background:{colour}" in html for colour in darkest), unit

@@ -135,7 +135,9 @@ def gates_view(params: dict, vocab, texts=None, unit: int = 0):
         h_line.set_data(steps, values["h"])
         f_line.set_data(steps, values["f"])
         shown = colour.value
-        scale = max(1e-6, float(np.abs(trace[shown]).max())) if shown == "c" else 1.0
+        # c is unbounded: scale by this unit's own range over the shown text, so its largest
+        # |c| gets the strongest colour (h and the gates already lie in [-1, 1] and [0, 1]).
+        scale = max(1e-6, float(np.abs(values["c"][1:]).max())) if shown == "c" else 1.0
         centred = values[shown] if shown in ("c", "h") else 2 * values[shown] - 1  # gates: 0.5 -> white
         cmap = "RdBu_r" if shown in ("c", "h") else "viridis"   # signed states, unsigned gates
         coloured.value = ("<div style='line-height:1.8'>"
