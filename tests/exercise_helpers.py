@@ -5,6 +5,8 @@ code cell (its check) and, in the next Markdown cell, a `<details><summary>Solut
 block holding the reference solution.
 """
 
+import contextlib
+import io
 import re
 
 SOLUTION = re.compile(r"<details>\s*<summary>Solution</summary>\s*```python\n(.*?)```\s*</details>",
@@ -28,3 +30,16 @@ def exercises(nb):
 
 def printed(cell) -> str:
     return "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream")
+
+
+def run_check(nb, definition: str, check: str) -> str:
+    """Run the notebook's imports, a definition (stub or solution), then the check, in this
+    process; return what the check printed."""
+    imports = next(c.source for c in nb.cells if c.get("id") == "imports")
+    namespace: dict = {}
+    exec(compile(imports, "imports", "exec"), namespace)
+    exec(compile(definition, "definition", "exec"), namespace)
+    output = io.StringIO()
+    with contextlib.redirect_stdout(output):
+        exec(compile(check, "check", "exec"), namespace)
+    return output.getvalue()

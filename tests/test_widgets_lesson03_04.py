@@ -7,6 +7,7 @@ from course_utils.data import Vocab
 from course_utils.nn.layers import softmax
 from course_utils.nn.rnn_lm import init_rnn_lm, rnn_lm_logits, rnn_lm_param_count
 from course_utils.nn.window_lm import window_lm_param_count
+from course_utils.widgets.common import find_control as find
 from course_utils.widgets.hidden_state import (
     coloured_text_html,
     display_token,
@@ -31,17 +32,6 @@ def model(chars):
     params["c"] = np.random.default_rng(0).standard_normal(len(chars))
     params["c"][chars.eos_id] = -8.0  # samples run to the length cap (the view's length control shows)
     return params
-
-
-def find(box, css_class):
-    """The first widget under `box` carrying a CSS class."""
-    if css_class in getattr(box, "_dom_classes", ()):
-        return box
-    for child in getattr(box, "children", ()):
-        found = find(child, css_class)
-        if found is not None:
-            return found
-    return None
 
 
 # ---- parameter growth (lesson 03) ------------------------------------------------------------

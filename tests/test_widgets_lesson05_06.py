@@ -18,6 +18,7 @@ from course_utils.widgets.cell_search import (
     lstm_states,
     pattern_target,
 )
+from course_utils.widgets.common import find_control as find
 from course_utils.widgets.connectivity import connectivity_view, input_gradient_norms
 from course_utils.widgets.gates import gates_view, lstm_gate_trace
 from course_utils.widgets.gradient_flow import (
@@ -46,17 +47,6 @@ def rnn(vocab):
 @pytest.fixture(scope="module")
 def lstm(vocab):
     return init_lstm_lm(len(vocab), 8, 12, seed=0)
-
-
-def find(box, css_class):
-    """The descendant widget carrying `css_class` (depth first)."""
-    if css_class in getattr(box, "_dom_classes", ()):
-        return box
-    for child in getattr(box, "children", ()):
-        found = find(child, css_class)
-        if found is not None:
-            return found
-    return None
 
 
 def changes(view, control_class, value, *watched):

@@ -1,11 +1,7 @@
 """The fixed-window neural LM vs torch and numerical gradients; the count-based baselines;
 lesson 03's exercises (each solution passes its check, each stub fails it)."""
 
-import contextlib
-import io
-import re
 
-import nbformat
 import numpy as np
 import pytest
 import torch
@@ -28,8 +24,6 @@ from course_utils.nn.window_lm import (
     window_lm_logits,
     window_lm_param_count,
 )
-
-from conftest import ROOT
 
 
 def torch_window_loss(p, contexts, targets):
@@ -170,57 +164,6 @@ def test_kneser_ney_beats_add_delta_on_lee():
     backoff = fit_backoff(train, 3, len(vocab), vocab.bos_id).mean_nll(valid)
     uniform = np.log(len(vocab))
     assert kn < backoff < uniform
-
-
-# ---- lesson 03's "your turn" exercises -----------------------------------------------------
-
-LESSON = ROOT / "notebooks" / "03_neural_language_model.ipynb"
-SOLUTION = re.compile(r"<details>\s*<summary>Solution</summary>\s*```python\n(.*?)```\s*</details>",
-                      re.DOTALL)
-
-
-def exercises(nb):
-    """[(stub cell, check cell, solution source, later cells)] in notebook order."""
-    found = []
-    for index, cell in enumerate(nb.cells):
-        if cell.cell_type != "code" or "raise NotImplementedError" not in cell.source:
-            continue
-        check = next(i for i in range(index + 1, len(nb.cells)) if nb.cells[i].cell_type == "code")
-        markdown = next(i for i in range(check + 1, len(nb.cells)) if nb.cells[i].cell_type == "markdown")
-        match = SOLUTION.search(nb.cells[markdown].source)
-        assert match, f"no <details> Solution block after check cell {nb.cells[check].id}"
-        found.append((cell, nb.cells[check], match.group(1), nb.cells[check + 1:]))
-    return found
-
-
-def run_check(nb, definition: str, check: str) -> str:
-    """Run the notebook's imports, a definition (stub or solution), then the check; return its output."""
-    imports = next(c.source for c in nb.cells if c.get("id") == "imports")
-    namespace: dict = {}
-    exec(compile(imports, "imports", "exec"), namespace)
-    exec(compile(definition, "definition", "exec"), namespace)
-    output = io.StringIO()
-    with contextlib.redirect_stdout(output):
-        exec(compile(check, "check", "exec"), namespace)
-    return output.getvalue()
-
-
-@pytest.mark.parametrize("path", [LESSON])
-def test_lesson_solutions_pass_and_stubs_fail(path):
-    nb = nbformat.read(path, as_version=4)
-    found = exercises(nb)
-    assert len(found) >= 2
-    for stub, check, solution, later in found:
-        names = re.findall(r"^def (\w+)", stub.source, re.MULTILINE)
-        assert names and all(f"def {name}(" in solution for name in names)
-        assert "check_" in check.source
-        with_solution = run_check(nb, solution, check.source)
-        assert "✓" in with_solution and "✗" not in with_solution, with_solution
-        with_stub = run_check(nb, stub.source, check.source)
-        assert "✗" in with_stub and "not implemented" in with_stub, with_stub
-        for cell in later:  # nothing after the exercise relies on the learner's function
-            if cell.cell_type == "code":
-                assert not any(re.search(rf"\b{name}\(", cell.source) for name in names), cell.id
 
 
 def test_count_models_reject_what_they_cannot_count():
