@@ -168,3 +168,26 @@ def test_sampling_view_reacts_to_every_control(model, chars):
     before = label.value
     find(view, "cu-sampling-length").value = 10
     assert label.value != before
+
+
+def test_without_reentry_ignores_the_changes_a_redraw_makes_itself():
+    from course_utils.widgets.common import without_reentry
+
+    calls = []
+
+    def redraw():
+        calls.append(len(calls))
+        update()  # e.g. the redraw moves a slider, whose observer is this same update
+
+    update = without_reentry(redraw)
+    update()
+    update({"new": 3})
+    assert calls == [0, 1]  # one redraw per outside change, none from inside
+
+    def failing():
+        raise RuntimeError("broken redraw")
+
+    update = without_reentry(failing)
+    for _ in range(2):  # an error does not leave it stuck in "busy"
+        with pytest.raises(RuntimeError, match="broken redraw"):
+            update()

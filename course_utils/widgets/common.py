@@ -86,6 +86,24 @@ def dashboard(name: str, children, title: str | None = None):
     return box
 
 
+def without_reentry(redraw: Callable[[], object]) -> Callable:
+    """An observer that calls `redraw()`, except while a call is under way: the changes a
+    redraw makes to the dashboard's own controls (a slider's new range) do not redraw again."""
+    busy = False
+
+    def update(_=None):
+        nonlocal busy
+        if busy:
+            return
+        busy = True
+        try:
+            redraw()
+        finally:
+            busy = False
+
+    return update
+
+
 def time_calls(fn: Callable[[int], object], repeats: int = 30, warmup: int = 2) -> dict:
     """Latency of fn(i) over `repeats` calls (for bench/), in ms: the median and 90th
     percentile of wall time, and the median CPU time of this process (which other programs on

@@ -21,7 +21,7 @@ from course_utils.nn.layers import log_softmax
 from course_utils.nn.lstm import lstm_backward, lstm_forward
 from course_utils.nn.rnn import rnn_backward, rnn_forward
 from course_utils.plots import printable_token, text_spans_html
-from course_utils.widgets.common import PlotImage, dashboard, readout, with_class
+from course_utils.widgets.common import PlotImage, dashboard, readout, with_class, without_reentry
 
 __all__ = ["input_gradient_norms", "connectivity_view", "DECADES", "MAX_TEXT"]
 
@@ -123,16 +123,7 @@ def connectivity_view(models: dict, vocab, texts=None, target: int | None = None
     ax.legend(loc="upper left", fontsize=8)
     target_line = ax.axvline(0, color="#222", linewidth=1.0, linestyle="--")
     blit.add(*lines.values(), target_line)
-    state = {"text": None, "busy": False}
-
-    def update(_=None):
-        if state["busy"]:
-            return
-        state["busy"] = True
-        try:
-            redraw()
-        finally:
-            state["busy"] = False
+    state = {"text": None}
 
     def redraw():
         text = text_box.value
@@ -181,6 +172,7 @@ def connectivity_view(models: dict, vocab, texts=None, target: int | None = None
         text_box.value = change["new"]
 
     pick.observe(choose_example, names="value")
+    update = without_reentry(redraw)
     for control in (text_box, target_slider):
         control.observe(update, names="value")
     update()

@@ -17,7 +17,7 @@ from matplotlib.patches import Rectangle
 
 from course_utils.nn.layers import softmax
 from course_utils.nn.rnn_lm import rnn_lm_logits
-from course_utils.widgets.common import PlotImage, dashboard, readout, with_class
+from course_utils.widgets.common import PlotImage, dashboard, readout, with_class, without_reentry
 
 __all__ = ["read_text", "hidden_state_trace", "hidden_state_view", "display_token", "coloured_text_html"]
 
@@ -198,7 +198,7 @@ def hidden_state_view(params: dict, vocab, texts=None, unit: int = 0, top_k: int
     bar_labels = [blit.add(ax_bars.text(0.02, i, "", va="center", fontsize=10, family="monospace"))
                   for i in range(top_k)]
     ax_bars.set_title("next token after step t")
-    state = {"text": None, "busy": False, "ticks": True}
+    state = {"text": None, "ticks": True}
 
     # Characters under the heatmap: one monospaced Text whose font size makes one character as
     # wide as one column (a hundred tick labels would make each new text cost ~0.3 s to draw).
@@ -235,15 +235,6 @@ def hidden_state_view(params: dict, vocab, texts=None, unit: int = 0, top_k: int
         state["ticks"] = True
         return True
 
-    def update(_=None):
-        if state["busy"]:  # a change made by this function (the step slider's new range)
-            return
-        state["busy"] = True
-        try:
-            redraw()
-        finally:
-            state["busy"] = False
-
     def redraw():
         text = text_box.value
         if text != state["text"]:
@@ -273,6 +264,7 @@ def hidden_state_view(params: dict, vocab, texts=None, unit: int = 0, top_k: int
         text_box.value = change["new"]
 
     pick.observe(choose_example, names="value")
+    update = without_reentry(redraw)
     for control in (text_box, step_slider, unit_slider):
         control.observe(update, names="value")
     update()
