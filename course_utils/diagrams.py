@@ -206,7 +206,7 @@ def draw_ffn(sizes=(3, 4, 2), ax=None):
     """
     if len(sizes) != 3:
         raise ValueError(f"draw_ffn: sizes must be (n0, n1, n2), got {sizes!r}")
-    for name, n in zip(("n0", "n1", "n2"), sizes):
+    for name, n in zip(("n0", "n1", "n2"), sizes, strict=True):
         _check_count("draw_ffn", name, n, 1, 8)
     d = _canvas(ax, (8.0, 3.8), (-0.8, 9.6), (-2.6, 2.6), None)
     columns = {"x": (0.6, sizes[0], "input", "x"), "h": (3.6, sizes[1], "hidden", "h"),
@@ -401,8 +401,8 @@ def draw_bidirectional(steps=4, ax=None, tokens=None):
         _box(d, f"x{t}", (x, 0.0), label, kind="input", width=1.45 if tokens is not None else 0.95)
         _box(d, f"f{t}", (x, 1.5), rf"$\overrightarrow{{\mathbf{{h}}}}^{{({t})}}$", kind="hidden", width=0.95)
         _box(d, f"b{t}", (x, 2.8), rf"$\overleftarrow{{\mathbf{{h}}}}^{{({t})}}$", kind="gate", width=0.95)
-        _box(d, f"y{t}", (x, 4.2), rf"$[\overrightarrow{{\mathbf{{h}}}};\overleftarrow{{\mathbf{{h}}}}]^{{({t})}}$",
-             kind="output", width=1.5)
+        both = rf"$[\overrightarrow{{\mathbf{{h}}}};\overleftarrow{{\mathbf{{h}}}}]^{{({t})}}$"
+        _box(d, f"y{t}", (x, 4.2), both, kind="output", width=1.5)
         _arrow(d, f"xf{t}", f"x{t}", f"f{t}")
         _arrow(d, f"xb{t}", f"x{t}", f"b{t}", rad=0.45)
         _arrow(d, f"fy{t}", f"f{t}", f"y{t}", rad=-0.45)
@@ -429,7 +429,8 @@ def draw_stacked(layers=2, steps=4, ax=None):
         y = 1.5 * l
         _box(d, f"h{l}_0", (0.0, y), rf"$\mathbf{{h}}_{{{l}}}^{{(0)}}$", kind="hidden", width=0.95)
         for t in range(1, steps + 1):
-            _box(d, f"h{l}_{t}", (gap * t, y), rf"$\mathbf{{h}}_{{{l}}}^{{({t})}}$", kind="hidden", width=0.95)
+            _box(d, f"h{l}_{t}", (gap * t, y), rf"$\mathbf{{h}}_{{{l}}}^{{({t})}}$", kind="hidden",
+                 width=0.95)
             _arrow(d, f"Wh{l}_{t}", f"h{l}_{t - 1}", f"h{l}_{t}", rf"$W_h^{{({l})}}$" if t == 1 else None,
                    label_offset=(0, 0.28))
     for t in range(1, steps + 1):

@@ -32,8 +32,9 @@ def test_nothing_is_clipped_and_no_labels_overlap(name):
     figure_box = d.fig.bbox
     for patch in d.ax.patches:
         box = patch.get_window_extent(renderer)
-        assert figure_box.x0 - 1 <= box.x0 and box.x1 <= figure_box.x1 + 1, f"{name}: a patch leaves the figure"
-        assert figure_box.y0 - 1 <= box.y0 and box.y1 <= figure_box.y1 + 1, f"{name}: a patch leaves the figure"
+        inside = (figure_box.x0 - 1 <= box.x0 and box.x1 <= figure_box.x1 + 1
+                  and figure_box.y0 - 1 <= box.y0 and box.y1 <= figure_box.y1 + 1)
+        assert inside, f"{name}: a patch leaves the figure"
     boxes = _text_boxes(d)
     for text, box in boxes:
         assert figure_box.contains(box.x0, box.y0) and figure_box.contains(box.x1, box.y1), \
