@@ -7,6 +7,11 @@
   that names what is wrong;
 - no check, stub or hint contains the solution's code;
 - every exercise links to its solution and every solution back to its exercise.
+
+A check runs in a fresh namespace holding the lesson's `imports` cell, then, in notebook
+order, the solutions of the earlier exercises and the lesson's `given-*` cells (code the
+lesson writes in front of the learner that later exercises use, e.g. the unrolled forward
+pass), then the definition under test.
 """
 
 from __future__ import annotations
@@ -30,9 +35,11 @@ def lesson_exercises(path):
     """{name: {"stub", "check", "solution", "markdown"}} for one lesson, in notebook order."""
     cells = nbformat.read(path, as_version=4).cells
     by_id = {cell.get("id"): cell for cell in cells}
-    found = {}
+    found, prelude = {}, []
     for index, cell in enumerate(cells):
         cell_id = cell.get("id", "")
+        if cell.cell_type == "code" and cell_id.startswith("given-"):
+            prelude.append(cell.source)
         if cell.cell_type != "code" or not re.fullmatch(r"ex-[\w]+", cell_id) or cell_id.endswith("-check"):
             continue
         name = cell_id[3:]
@@ -46,7 +53,8 @@ def lesson_exercises(path):
         markdown = [c.source for c in cells[max(0, index - 2):index] if c.cell_type == "markdown"]
         found[name] = {"stub": cell.source, "check": check.source, "solution": code.group(1),
                        "solution_cell": solution.source, "markdown": "\n".join(markdown),
-                       "imports": by_id["imports"].source}
+                       "imports": by_id["imports"].source, "prelude": list(prelude)}
+        prelude.append(code.group(1))
     return found
 
 
@@ -62,6 +70,9 @@ def run_check(ex, definition: str) -> str:
     in a fresh namespace; returns what the check printed."""
     namespace: dict = {}
     exec(compile(ex["imports"], "imports", "exec"), namespace)
+    with contextlib.redirect_stdout(io.StringIO()):
+        for number, source in enumerate(ex["prelude"]):
+            exec(compile(source, f"prelude {number}", "exec"), namespace)
     exec(compile(definition, "definition", "exec"), namespace)
     output = io.StringIO()
     with contextlib.redirect_stdout(output):
