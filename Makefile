@@ -13,7 +13,7 @@ export PATH := $(abspath $(VENV))/bin:$(PATH)
 
 COMPAT_VENV ?= .venv-compat
 
-.PHONY: lab test test-compat bench lint unit notebooks lock clean-venv help
+.PHONY: lab test test-compat bench lint unit unit-fast notebooks lock clean-venv help
 
 help:
 	@echo "make lab    install the course (first time: about 1-2 minutes) and start JupyterLab"
@@ -37,10 +37,16 @@ lint:
 unit:
 	$(PY) -m pytest tests $(PYTEST_ARGS)
 
-# Every lesson and every assignment source, executed top to bottom on a fresh kernel.
-# Exit code 5 ("no tests collected") is fine while a folder is still empty.
+# The inner loop: every test not marked slow (no server, browser, nbgrader or notebook run).
+unit-fast:
+	@PYTHON="$(PYTHON)" VENV="$(VENV)" sh tools/ensure_venv.sh dev
+	$(PY) -m pytest tests -m "not slow" -q $(PYTEST_ARGS)
+
+# Every lesson and every assignment source, executed top to bottom on a fresh kernel; then every
+# lesson again with its exercises solved (as a learner who did them all has it).
 notebooks:
 	$(PY) tools/run_notebooks.py $(PYTEST_ARGS)
+	$(PY) tools/run_notebooks.py --solved notebooks $(PYTEST_ARGS)
 
 # Every lesson again, in a second environment with ipywidgets 7.7 and the oldest numpy and
 # matplotlib that pyproject.toml admits (requirements-compat.txt).

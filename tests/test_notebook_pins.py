@@ -88,3 +88,28 @@ def test_cuda_check_reports_equal_and_differing_pins_and_errors(tmp_path):
     assert "pins equal 0, differ 1" in differs.stdout
     assert "'z = 0.87'" in differs.stdout and "'z = 0.88'" in differs.stdout
     assert "RuntimeError: broken on purpose" in differs.stdout
+
+
+def test_a_solved_copy_replaces_each_exercise_and_keeps_the_lessons_pins(tmp_path):
+    sys.path.insert(0, str(ROOT / "tools"))
+    from solved_lessons import write_solved  # noqa: I001 (tools/ is put on the path just above)
+    from nbval_pins import pins_file
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("def double(x):\n    raise NotImplementedError", id="ex-double"),
+                nbformat.v4.new_code_cell("check_double(double)", id="ex-double-check"),
+                nbformat.v4.new_markdown_cell('<a id="sol-double"></a>\n```python\ndef double(x):\n'
+                                              '    return 2 * x\n```', id="sol-double")]
+    lesson = tmp_path / "09_demo.ipynb"
+    nbformat.write(nb, lesson)
+    solved = write_solved(lesson)
+    assert solved.name == "09_demo.solved.ipynb"
+    cells = nbformat.read(solved, as_version=4).cells
+    assert cells[0].source == "def double(x):\n    return 2 * x\n"
+    assert cells[1].source == "check_double(double)"
+    assert pins_file(solved) == pins_file(lesson)
+
+    nb.cells = nb.cells[:1]  # an exercise without its appendix solution is an error, not a silent skip
+    nbformat.write(nb, lesson)
+    with pytest.raises(ValueError, match="ex-double has no appendix cell sol-double"):
+        write_solved(lesson)
