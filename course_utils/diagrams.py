@@ -111,12 +111,17 @@ def _circle(d, name, xy, label, radius=0.22, kind="op", fontsize=FONT):
 
 def _arrow(d, name, start, end, label=None, gradient=False, rad=0.0, label_offset=(0.0, 0.0),
            fontsize=FONT - 1, width=1.4):
-    """An arrow between two nodes (by name) or two points; the label sits at its middle."""
+    """An arrow between two nodes (by name) or two points; the label sits at its middle.
+
+    The ends are put on the nodes' borders here, once (matplotlib's patchA/patchB clipping
+    would redo that geometry on every draw, which makes a live diagram slow)."""
     patch_a = d.nodes[start][0] if isinstance(start, str) else None
     patch_b = d.nodes[end][0] if isinstance(end, str) else None
     a = _centre(patch_a) if patch_a is not None else start
     b = _centre(patch_b) if patch_b is not None else end
-    arrow = FancyArrowPatch(a, b, patchA=patch_a, patchB=patch_b, arrowstyle="-|>", mutation_scale=12,
+    tail = _border(patch_a, a, b) if patch_a is not None else a
+    head = _border(patch_b, b, a) if patch_b is not None else b
+    arrow = FancyArrowPatch(tail, head, arrowstyle="-|>", mutation_scale=12,
                             connectionstyle=f"arc3,rad={rad}", linewidth=width, zorder=1,
                             color=GRADIENT if gradient else FORWARD,
                             linestyle=(0, (4, 2.5)) if gradient else "solid", shrinkA=2, shrinkB=2)
@@ -135,6 +140,22 @@ def _centre(patch):
     if isinstance(patch, Circle):
         return tuple(patch.center)
     return (patch.get_x() + patch.get_width() / 2, patch.get_y() + patch.get_height() / 2)
+
+
+def _border(patch, centre, towards):
+    """Where the line from `centre` towards `towards` leaves the node `patch`."""
+    direction = np.subtract(towards, centre)
+    length = float(np.hypot(*direction))
+    if length == 0:
+        return centre
+    direction = direction / length
+    if isinstance(patch, Circle):
+        reach = patch.get_radius()
+    else:
+        half_w, half_h = patch.get_width() / 2, patch.get_height() / 2
+        reach = min(half_w / abs(direction[0]) if direction[0] else np.inf,
+                    half_h / abs(direction[1]) if direction[1] else np.inf)
+    return tuple(np.add(centre, direction * min(reach, length)))
 
 
 def _check_count(fn, name, value, low=1, high=12):
