@@ -88,3 +88,28 @@ def test_cuda_check_reports_equal_and_differing_pins_and_errors(tmp_path):
     assert "pins equal 0, differ 1" in differs.stdout
     assert "'z = 0.87'" in differs.stdout and "'z = 0.88'" in differs.stdout
     assert "RuntimeError: broken on purpose" in differs.stdout
+
+
+@pytest.mark.parametrize("notebook", ["notebooks/07_bidirectional_and_deep_rnns.ipynb",
+                                      "assignments/source/ps1_perceptron_ffn/ps1_perceptron_ffn.ipynb"])
+def test_make_strip_clears_outputs_and_keeps_ids_and_metadata(tmp_path, notebook):
+    """`make strip` after a run: outputs, counts and the front end's view state go; the cell ids
+    (which the pins are keyed by) and nbgrader's cell metadata stay, in nbformat's layout."""
+    clean = nbformat.read(ROOT / notebook, as_version=4)
+    for cell in clean.cells:
+        if cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
+    expected = nbformat.writes(clean) + "\n"
+    executed = nbformat.reads(expected, as_version=4)
+    for count, cell in enumerate(c for c in executed.cells if c.cell_type == "code"):
+        cell.execution_count = count + 1
+        cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=f"run {count}\n")]
+        cell.metadata["scrolled"] = True  # what a front end adds while the learner works
+    path = tmp_path / "executed.ipynb"
+    nbformat.write(executed, path)
+    venv = os.path.dirname(os.path.dirname(sys.executable))
+    result = subprocess.run(["make", "--no-print-directory", "strip", f"STRIP={path}", f"VENV={venv}"],
+                            cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert path.read_text(encoding="utf8") == expected
+    assert any("nbgrader" in c.metadata for c in clean.cells) == notebook.startswith("assignments")
