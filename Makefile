@@ -13,7 +13,7 @@ export PATH := $(abspath $(VENV))/bin:$(PATH)
 
 COMPAT_VENV ?= .venv-compat
 
-.PHONY: lab test test-compat bench lint unit unit-fast notebooks lock clean-venv help
+.PHONY: lab test test-compat bench lint unit unit-fast notebooks strip lock clean-venv help
 
 help:
 	@echo "make lab    install the course (first time: about 1-2 minutes) and start JupyterLab"
@@ -60,6 +60,12 @@ BENCH_ARGS ?=
 bench:
 	@PYTHON="$(PYTHON)" VENV="$(VENV)" sh tools/ensure_venv.sh dev
 	$(PY) bench/run.py --markdown $(BENCH_ARGS)
+
+# Clear outputs and execution counts before committing (nbstripout). --keep-id keeps the cell
+# ids, which tests/pinned_outputs/ and nbgrader's cell records are keyed by.
+STRIP ?= notebooks/*.ipynb assignments/source/*/*.ipynb
+strip:
+	$(VENV)/bin/nbstripout --keep-id $(STRIP)
 
 # Refresh requirements.lock from the current .venv (after changing a pin on purpose).
 lock:

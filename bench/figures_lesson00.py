@@ -18,11 +18,14 @@ from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from threadpoolctl import threadpool_limits  # noqa: E402
 
 from course_utils import data, wordvec  # noqa: E402
-from course_utils.blas import blas_threads  # noqa: E402
-from course_utils.widgets.common import find_control as find  # noqa: E402
-from course_utils.widgets.common import latency_figures  # noqa: E402
+
+from widget_latency import find_control as find  # noqa: E402
+from widget_latency import latency_figures  # noqa: E402
 
 
 def lesson_models() -> tuple[dict, list[tuple[str, float, str]]]:
@@ -37,7 +40,7 @@ def lesson_models() -> tuple[dict, list[tuple[str, float, str]]]:
                      workers=1, seed=0)
     w2v_s = time.perf_counter() - start
     start = time.perf_counter()
-    with blas_threads(1):
+    with threadpool_limits(limits=1, user_api="blas"):
         ppmi_svd = wordvec.ppmi_svd_vectors(sentences, dim=50, window=5, min_count=2)
     ppmi_s = time.perf_counter() - start
     models = {"word2vec": wordvec.WordVectors.from_keyed_vectors(model.wv), "PPMI+SVD": ppmi_svd}

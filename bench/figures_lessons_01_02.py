@@ -17,12 +17,14 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from course_utils.data import make_toy_2d  # noqa: E402
 from course_utils.gradcheck import compare_with_torch  # noqa: E402
 from course_utils.nn.ffn import ffn_init, ffn_loss, ffn_predict, sgd_step  # noqa: E402
-from course_utils.widgets.common import find_control as find  # noqa: E402
-from course_utils.widgets.common import latency_figures  # noqa: E402
+
+from widget_latency import find_control as find  # noqa: E402
+from widget_latency import latency_figures  # noqa: E402
 
 
 def widget_figures(name, action, repeats):

@@ -40,19 +40,18 @@ THROUGHPUT_SIZES = [(64, 256, 64), (32, 128, 32)]  # batch N, hidden H, sequence
 def set_threads(n):
     """Use n threads in NumPy's BLAS and in torch (n=None: the libraries' defaults)."""
     import torch
-
-    from course_utils.blas import set_blas_threads
+    from threadpoolctl import threadpool_limits
 
     torch.set_num_threads(n or DEFAULT_THREADS["torch"])
-    set_blas_threads(n or DEFAULT_THREADS["blas"])
+    threadpool_limits(limits=n or DEFAULT_THREADS["blas"], user_api="blas")
 
 
 def _default_threads():
     import torch
+    from threadpoolctl import threadpool_info
 
-    from course_utils.blas import get_blas_threads
-
-    return {"torch": torch.get_num_threads(), "blas": get_blas_threads() or 1}
+    blas = [library["num_threads"] for library in threadpool_info() if library["user_api"] == "blas"]
+    return {"torch": torch.get_num_threads(), "blas": max(blas, default=1)}
 
 
 DEFAULT_THREADS = _default_threads()
@@ -402,17 +401,19 @@ def lm_figures(quick, stream=None):
 def widget_figures(quick):
     """Median and 90th percentile of one control change (compute + redraw), wall clock, and the
     median in process CPU time (what the update costs when the machine is not shared)."""
-    from course_utils.blas import set_blas_threads
+    from threadpoolctl import threadpool_limits
+
     from course_utils.data import Vocab, load_corpus
     from course_utils.nn.lstm_lm import init_lstm_lm
     from course_utils.nn.rnn_lm import init_rnn_lm
     from course_utils.widgets.cell_search import cell_search_view
-    from course_utils.widgets.common import find_control, latency_figures
     from course_utils.widgets.connectivity import connectivity_view
     from course_utils.widgets.gates import gates_view
     from course_utils.widgets.gradient_flow import gradient_flow_view
 
-    set_blas_threads(1)  # as the notebooks do
+    from widget_latency import find_control, latency_figures
+
+    threadpool_limits(limits=1, user_api="blas")  # as the notebooks do
     corpus = load_corpus("lee")
     vocab = Vocab.build(corpus.train, level="char")
     valid = np.array(vocab.encode(corpus.valid))

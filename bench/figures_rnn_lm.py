@@ -32,9 +32,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from corpora import text_file_stream  # noqa: E402
+from threadpoolctl import threadpool_limits  # noqa: E402
 
-from course_utils.blas import set_blas_threads  # noqa: E402
-from course_utils.widgets.common import find_control, latency_figures  # noqa: E402
+from widget_latency import find_control, latency_figures  # noqa: E402
 
 COURSE_RECIPE = dict(embed_dim=48, hidden_dim=192, batch_size=128, seq_len=16, lr=1e-2, max_norm=1.0)
 MIN_CHAR_RNN = dict(hidden_dim=100, seq_len=25, lr=0.1, clip=5.0)
@@ -218,15 +218,11 @@ def widget_figures(params, corpus, vocab, quick):
 
 
 def figures(quick: bool, corpus: str | None = None) -> list[tuple[str, float, str]]:
-    previous = set_blas_threads(1)
-    try:
+    with threadpool_limits(limits=1, user_api="blas"):  # as the lessons run: one BLAS thread
         results, params, lee, vocab = lm_figures(quick)
         results += widget_figures(params, lee, vocab, quick)
         if corpus:
             results += lm_figures(quick, text_file_stream(corpus))[0]
-    finally:
-        if previous is not None:
-            set_blas_threads(previous)
     return results
 
 

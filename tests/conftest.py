@@ -2,12 +2,15 @@
 
 import os
 import socket
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+# bench/widget_latency.py: find_control, shared by the widget tests and the benchmarks.
+sys.path.insert(0, str(ROOT / "bench"))
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 os.environ.setdefault("MPLBACKEND", "Agg")

@@ -3,7 +3,6 @@
 import numpy as np
 import pytest
 import torch
-from scipy.stats import binomtest
 
 from course_utils.gradcheck import compare_with_torch, numerical_gradient, rel_error
 from course_utils.nn.bidirectional import init_bidirectional, torch_weights
@@ -20,7 +19,6 @@ from course_utils.nn.encoders import (
     softmax_classifier_forward,
     stratified_k_fold,
     train_softmax_classifier,
-    wilson_interval,
 )
 from course_utils.wordvec import WordVectors
 
@@ -172,14 +170,3 @@ def test_cross_validation_cannot_memorise_its_test_sentences(rng):
     accuracies, predictions = cross_validate(informative, labels, k=5, seed=0)
     assert accuracies.mean() >= 0.95
     assert np.mean(predictions == labels) == pytest.approx(accuracies.mean())
-
-
-def test_wilson_interval_matches_scipy():
-    for correct, n in [(100, 200), (0, 40), (37, 40), (113, 200)]:
-        expected = binomtest(correct, n).proportion_ci(method="wilson")
-        low, high = wilson_interval(correct, n)
-        assert low == pytest.approx(expected.low, abs=1e-12)
-        assert high == pytest.approx(expected.high, abs=1e-12)
-    assert wilson_interval(100, 200) == pytest.approx((0.43136, 0.56864), abs=1e-5)
-    with pytest.raises(ValueError, match="correct must lie in 0..n = 0..10, got 11"):
-        wilson_interval(11, 10)

@@ -12,8 +12,9 @@ from PIL import Image
 from course_utils.data import Vocab
 from course_utils.nn.lstm_lm import init_lstm_lm
 from course_utils.nn.rnn_lm import init_rnn_lm
-from course_utils.widgets.common import find_control
 from course_utils.widgets.graph import lstm_graph_trace, lstm_graph_view, rnn_graph_trace, rnn_graph_view
+
+from widget_latency import find_control
 
 TEXT = "the cat sat on the mat"
 VOCAB = Vocab.build("the quick brown fox jumps over a lazy dog; cat sat mat", level="char")

@@ -7,7 +7,6 @@ from course_utils.data import Vocab
 from course_utils.nn.layers import softmax
 from course_utils.nn.rnn_lm import init_rnn_lm, rnn_lm_logits, rnn_lm_param_count
 from course_utils.nn.window_lm import window_lm_param_count
-from course_utils.widgets.common import find_control as find
 from course_utils.widgets.hidden_state import (
     coloured_text_html,
     display_token,
@@ -16,6 +15,8 @@ from course_utils.widgets.hidden_state import (
 )
 from course_utils.widgets.sampling import sample_text, sampling_view
 from course_utils.widgets.window_lm import parameter_growth, parameter_growth_view
+
+from widget_latency import find_control as find
 
 TEXT = "the cat sat on the mat. the dog sat on the log. " * 4
 

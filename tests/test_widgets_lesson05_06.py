@@ -18,7 +18,6 @@ from course_utils.widgets.cell_search import (
     lstm_states,
     pattern_target,
 )
-from course_utils.widgets.common import find_control as find
 from course_utils.widgets.connectivity import connectivity_view, input_gradient_norms
 from course_utils.widgets.gates import gates_view, lstm_gate_trace
 from course_utils.widgets.gradient_flow import (
@@ -29,6 +28,8 @@ from course_utils.widgets.gradient_flow import (
     jacobian_norms,
     orthogonal_factor,
 )
+
+from widget_latency import find_control as find
 
 TEXT = ('The bank is on the river. "We will win (again)," he said on 12 May.\n'
         'Prices rose 3.5 per cent. "No," she said.')

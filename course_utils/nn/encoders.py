@@ -48,7 +48,6 @@ __all__ = [
     "classifier_probabilities",
     "stratified_k_fold",
     "cross_validate",
-    "wilson_interval",
 ]
 
 
@@ -295,19 +294,3 @@ def cross_validate(features, labels, k=5, seed=0, **train_kwargs):
         predictions[test] = classifier_probabilities(model, features[test]).argmax(axis=1)
         accuracies[fold] = np.mean(predictions[test] == labels[test])
     return accuracies, predictions
-
-
-def wilson_interval(correct, n, z=1.959963984540054):
-    """Wilson score interval for an accuracy of `correct` out of `n` (z: 95 % by default).
-
-    Returns (low, high). With n = 200 and 100 correct it is about 0.43 to 0.57: 50 % measured
-    on 200 sentences is compatible with any true accuracy from 43 % to 57 %.
-    """
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"wilson_interval: n must be a positive integer, got {n!r}")
-    if not 0 <= correct <= n:
-        raise ValueError(f"wilson_interval: correct must lie in 0..n = 0..{n}, got {correct!r}")
-    p = correct / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return float(centre - half), float(centre + half)
