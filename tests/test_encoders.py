@@ -5,8 +5,8 @@ import pytest
 import torch
 from scipy.stats import binomtest
 
-from course_utils.gradcheck import compare_with_torch, numerical_gradient, rel_error
-from course_utils.nn.bidirectional import init_bidirectional, torch_weights
+from course_utils.gradcheck import compare_with_torch, numerical_gradient, rel_error, torch_recurrent
+from course_utils.nn.bidirectional import init_bidirectional
 from course_utils.nn.encoders import (
     average_word_vectors,
     classifier_probabilities,
@@ -74,21 +74,22 @@ def test_final_states_read_the_last_real_step_and_the_first_backward_step(rng):
         final_states_backward(ds[:, :3], cache)
 
 
-def test_lstm_sentence_vectors_equal_torchs_final_states_on_packed_sentences(rng):
-    D, H = 3, 4
+@pytest.mark.parametrize("N,T,D,H", [(1, 1, 2, 1), (4, 6, 3, 4), (7, 9, 5, 3)])
+def test_lstm_sentence_vectors_equal_torchs_final_states_on_packed_sentences(N, T, D, H, rng):
     fwd, bwd = init_bidirectional(D, H, seed=6)
-    x = rng.standard_normal((4, 6, D))
-    lengths = np.array([6, 2, 5, 1])
+    x = rng.standard_normal((N, T, D))
+    lengths = rng.integers(1, T + 1, N)
+    lengths[0] = T                                              # pad_packed_sequence keeps T steps
     s, hs = lstm_sentence_vectors(x, lengths, fwd, bwd)
-    lstm = torch.nn.LSTM(D, H, batch_first=True, bidirectional=True).double()
-    lstm.load_state_dict({k: torch.from_numpy(v.copy())
-                          for k, v in torch_weights([(fwd, bwd)], bidirectional=True).items()})
+    lstm = torch_recurrent("lstm", [(fwd, bwd)], bidirectional=True)
     packed = torch.nn.utils.rnn.pack_padded_sequence(torch.from_numpy(x), torch.from_numpy(lengths),
                                                      batch_first=True, enforce_sorted=False)
-    _, (h_n, _) = lstm(packed)                                  # h_n: (2, N, H), forward then backward
+    out, (h_n, _) = lstm(packed)                                # h_n: (2, N, H), forward then backward
     expected = torch.cat([h_n[0], h_n[1]], dim=1).detach().numpy()
-    assert s.shape == (4, 2 * H) and hs.shape == (4, 6, 2 * H)
+    assert s.shape == (N, 2 * H) and hs.shape == (N, T, 2 * H)
     assert np.max(np.abs(s - expected)) <= 1e-12
+    states = torch.nn.utils.rnn.pad_packed_sequence(out, batch_first=True)[0].detach().numpy()
+    assert np.max(np.abs(hs - states)) <= 1e-12                 # every step, zeros at the padding
     uni, _ = lstm_sentence_vectors(x, lengths, fwd)
     np.testing.assert_array_equal(uni, s[:, :H])               # the forward half is the LSTM alone
 
