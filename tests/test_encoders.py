@@ -97,12 +97,13 @@ def test_lstm_sentence_vectors_equal_torchs_final_states_on_packed_sentences(N, 
 # ---- the classifier head ------------------------------------------------------------------------
 
 
-def test_softmax_classifier_gradients_match_numerical_and_torch(rng):
-    features = rng.standard_normal((7, 5))
-    labels = rng.integers(0, 3, 7)
-    params = init_softmax_classifier(5, 3)
-    params["W"] += rng.standard_normal((3, 5))
-    params["b"] += rng.standard_normal(3)
+@pytest.mark.parametrize("N,F,K", [(1, 1, 2), (7, 5, 3), (12, 4, 6)])
+def test_softmax_classifier_gradients_match_numerical_and_torch(N, F, K, rng):
+    features = rng.standard_normal((N, F))
+    labels = rng.integers(0, K, N)
+    params = init_softmax_classifier(F, K)
+    params["W"] += rng.standard_normal((K, F))
+    params["b"] += rng.standard_normal(K)
     loss, cache = softmax_classifier_forward(params, features, labels, weight_decay=0.3)
     grads = softmax_classifier_backward(cache)
     for name in ("W", "b"):
@@ -118,8 +119,9 @@ def test_softmax_classifier_gradients_match_numerical_and_torch(rng):
     report = compare_with_torch(torch_loss, params, grads)
     assert report.ok, str(report)
     assert loss == pytest.approx(float(torch_loss({k: torch.from_numpy(v) for k, v in params.items()})))
-    with pytest.raises(ValueError, match=r"features has shape \(7, 4\) but W has shape \(3, 5\)"):
-        softmax_classifier_forward(params, features[:, :4], labels)
+    wrong = rf"features has shape \({N}, {F + 1}\) but W has shape \({K}, {F}\)"
+    with pytest.raises(ValueError, match=wrong):
+        softmax_classifier_forward(params, np.ones((N, F + 1)), labels)
 
 
 def test_training_separates_a_separable_problem_and_standardises_with_training_statistics(rng):

@@ -5,14 +5,21 @@ import numpy as np
 
 from course_utils.nn.activations import ACTIVATIONS
 
-__all__ = ["positive_int", "one_of", "token_ids", "lengths", "weights", "rnn_arrays", "lstm_arrays"]
+__all__ = ["integer", "positive_int", "one_of", "token_ids", "lengths", "weights", "rnn_arrays",
+           "lstm_arrays"]
+
+
+def integer(fn, name, value, minimum):
+    """An int (or NumPy integer) >= minimum; True and False are not counts."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        expected = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
+        raise ValueError(f"{fn}: {name} must be {expected}, got {value!r}")
+    return int(value)
 
 
 def positive_int(fn, name, value):
-    """An int (or NumPy integer) >= 1; True and False are not sizes."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{fn}: {name} must be a positive integer, got {value!r}")
-    return int(value)
+    """A size: an integer >= 1."""
+    return integer(fn, name, value, 1)
 
 
 def one_of(fn, name, value, choices):

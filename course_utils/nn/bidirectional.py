@@ -194,8 +194,9 @@ def bidirectional_backward(dhs, cache):
     Each half of dhs flows back through its own direction; x fed both, so dx is their sum.
     """
     cache_fwd, cache_bwd, H = cache
+    *_, shape = cache_fwd                        # the forward direction's output: (N, T, H)
     dhs = np.asarray(dhs)
-    expected = cache_fwd[-1][:2] + (2 * H,)
+    expected = shape[:2] + (2 * H,)
     if dhs.shape != expected:
         raise ValueError(f"bidirectional_backward: dhs has shape {dhs.shape}, expected {expected}")
     dx_fwd, grads_fwd = direction_backward(dhs[:, :, :H], cache_fwd)

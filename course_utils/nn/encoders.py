@@ -259,8 +259,7 @@ def stratified_k_fold(labels, k=5, seed=0):
     if labels.ndim != 1 or not np.issubdtype(labels.dtype, np.integer):
         raise ValueError(f"stratified_k_fold: labels must be a 1-D array of class ids, got shape "
                          f"{labels.shape} and dtype {labels.dtype}")
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 2:
-        raise ValueError(f"stratified_k_fold: k must be an integer >= 2, got {k!r}")
+    _validate.integer("stratified_k_fold", "k", k, 2)
     classes, counts = np.unique(labels, return_counts=True)
     if counts.min() < k:
         raise ValueError(f"stratified_k_fold: k={k} folds need at least {k} examples of every class; "

@@ -89,8 +89,7 @@ def generate(step, state, start_ids, eos_id, max_len=200, temperature=1.0, top_k
     start_ids = [int(i) for i in np.asarray(start_ids).reshape(-1)]
     if not start_ids:
         raise ValueError("generate: start_ids must hold at least one id (the <bos> token)")
-    if isinstance(max_len, bool) or not isinstance(max_len, (int, np.integer)) or max_len < 0:
-        raise ValueError(f"generate: max_len must be an integer >= 0, got {max_len!r}")
+    _validate.integer("generate", "max_len", max_len, 0)
     _check_temperature("generate", temperature)
     rng = np.random.default_rng(seed)
     for token in start_ids:
