@@ -164,7 +164,7 @@ def lstm_backward(dhs, dcs, cache):
     receives dhs[:, t] plus what step t+1 sends back through h^(t), and dcs[:, t] plus what it
     sends back through c^(t). Returns (dx (N, T, D), dh0, dc0, dW_e, dW_h, db).
     """
-    x, h_prev, _, W_e, W_h, *_ = cache[0]
+    _, h_prev, _, W_e, W_h, *_ = cache[0]          # shapes and weights, from the first step
     expected = (h_prev.shape[0], len(cache), h_prev.shape[1])
     dhs = np.asarray(dhs)
     dcs = np.zeros_like(dhs) if dcs is None else np.asarray(dcs)

@@ -99,7 +99,7 @@ def rnn_backward(dhs, cache):
     output layer). Returns (dx (N, T, D), dh0 (N, H), dW_e, dW_h, db); the weight gradients
     are sums over the steps, since every step uses the same weights.
     """
-    x, h_prev, W_e, W_h, _ = cache[0]
+    _, h_prev, W_e, W_h, _ = cache[0]              # shapes and weights, from the first step
     expected = (h_prev.shape[0], len(cache), h_prev.shape[1])
     dhs = np.asarray(dhs)
     if dhs.shape != expected:
