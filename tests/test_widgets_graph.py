@@ -10,8 +10,7 @@ import torch
 from PIL import Image
 
 from course_utils.data import Vocab
-from course_utils.nn.lstm_lm import init_lstm_lm
-from course_utils.nn.rnn_lm import init_rnn_lm
+from course_utils.nn.language_model import init_lm
 from course_utils.widgets.graph import lstm_graph_trace, lstm_graph_view, rnn_graph_trace, rnn_graph_view
 
 from widget_latency import find_control
@@ -46,7 +45,7 @@ def _torch_lm(params, ids, cell):
 
 @pytest.mark.parametrize("loss_step", [0, 7, 21])
 def test_rnn_gradient_norms_are_torchs(loss_step):
-    params = init_rnn_lm(len(VOCAB), 6, 9, seed=3)
+    params = init_lm("rnn", len(VOCAB), 6, 9, seed=3)
     trace = rnn_graph_trace(params, VOCAB, TEXT, loss_step)
     ids = [VOCAB.bos_id] + [VOCAB.token_to_id(ch) for ch in TEXT]
     hs, _, logits = _torch_lm(params, ids, "rnn")
@@ -59,7 +58,7 @@ def test_rnn_gradient_norms_are_torchs(loss_step):
 
 
 def test_lstm_gradient_on_every_path_is_torchs():
-    params = init_lstm_lm(len(VOCAB), 6, 5, seed=4)
+    params = init_lm("lstm", len(VOCAB), 6, 5, seed=4)
     k = 15
     trace = lstm_graph_trace(params, VOCAB, TEXT, k)
     ids = [VOCAB.bos_id] + [VOCAB.token_to_id(ch) for ch in TEXT]
@@ -82,7 +81,7 @@ def test_lstm_gradient_on_every_path_is_torchs():
 ])
 def test_bad_arguments_are_named(call, message):
     with pytest.raises(ValueError, match=message):
-        call(init_rnn_lm(len(VOCAB), 4, 4))
+        call(init_lm("rnn", len(VOCAB), 4, 4))
 
 
 def _pixels(view):
@@ -94,8 +93,8 @@ def _pixels(view):
 def test_any_sequence_of_changes_shows_what_a_fresh_view_shows(cell, seed):
     def make():
         if cell == "rnn":
-            return rnn_graph_view(init_rnn_lm(len(VOCAB), 6, 9, seed=3), VOCAB, TEXT)
-        return lstm_graph_view(init_lstm_lm(len(VOCAB), 6, 5, seed=4), VOCAB, TEXT)
+            return rnn_graph_view(init_lm("rnn", len(VOCAB), 6, 9, seed=3), VOCAB, TEXT)
+        return lstm_graph_view(init_lm("lstm", len(VOCAB), 6, 5, seed=4), VOCAB, TEXT)
 
     controls = {"rnn": ("loss-step", "end", "unit"), "lstm": ("step", "loss-step", "unit")}[cell]
     view = make()

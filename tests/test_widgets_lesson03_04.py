@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from course_utils.data import Vocab
+from course_utils.nn.language_model import init_lm, lm_logits, lm_param_count
 from course_utils.nn.layers import softmax
-from course_utils.nn.rnn_lm import init_rnn_lm, rnn_lm_logits, rnn_lm_param_count
 from course_utils.nn.window_lm import window_lm_param_count
 from course_utils.widgets.hidden_state import (
     coloured_text_html,
@@ -28,7 +28,7 @@ def chars():
 
 @pytest.fixture(scope="module")
 def model(chars):
-    params = init_rnn_lm(len(chars), 8, 16, seed=3)
+    params = init_lm("rnn", len(chars), 8, 16, seed=3)
     params["W_h"] = params["W_h"] * 1.5  # livelier hidden states than a fresh init
     params["c"] = np.random.default_rng(0).standard_normal(len(chars))
     params["c"][chars.eos_id] = -8.0  # samples run to the length cap (the view's length control shows)
@@ -44,7 +44,7 @@ def test_parameter_growth_counts():
     assert data["ngram_table"][2] == 100.0 ** 4
     assert data["window_lm"].tolist() == [float(window_lm_param_count(100, n, 8, 16)) for n in range(1, 7)]
     assert np.all(np.diff(data["window_lm"]) == 16 * 8)  # H·D more weights per extra position
-    assert np.all(data["rnn_lm"] == rnn_lm_param_count(100, 8, 16))
+    assert np.all(data["rnn_lm"] == lm_param_count("rnn", 100, 8, 16))
     assert data["window_context"][2] == 16 * 3 * 8 and data["rnn_context"][0] == 16 * 8 + 16 * 16
     assert data["observed"][0] == 50 and np.isnan(data["observed"][3])
     assert data["at_n"]["window_lm"] == window_lm_param_count(100, 3, 8, 16)
@@ -76,7 +76,7 @@ def test_parameter_growth_view_reacts_to_every_control():
 def test_hidden_state_trace(model, chars):
     data = hidden_state_trace(model, chars, "the cat", step=3, unit=2, top_k=5)
     assert data["tokens"] == ["<bos>", "t", "h", "e", " ", "c", "a", "t"]
-    logits, hs = rnn_lm_logits(model, data["ids"][None])
+    logits, hs, _ = lm_logits(model, data["ids"][None], cell="rnn")
     np.testing.assert_allclose(data["hidden"], hs[0])
     np.testing.assert_allclose(data["unit_values"], hs[0][:, 2])
     probs = softmax(logits[0, 3])

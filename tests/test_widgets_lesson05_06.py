@@ -9,8 +9,8 @@ import pytest
 import torch
 
 from course_utils.data import Vocab
-from course_utils.nn.lstm_lm import init_lstm_lm
-from course_utils.nn.rnn_lm import init_rnn_lm
+from course_utils.gradcheck import torch_recurrent
+from course_utils.nn.language_model import init_lm
 from course_utils.widgets.cell_search import (
     PATTERNS,
     cell_search,
@@ -42,12 +42,12 @@ def vocab():
 
 @pytest.fixture(scope="module")
 def rnn(vocab):
-    return init_rnn_lm(len(vocab), 8, 16, seed=0)
+    return init_lm("rnn", len(vocab), 8, 16, seed=0)
 
 
 @pytest.fixture(scope="module")
 def lstm(vocab):
-    return init_lstm_lm(len(vocab), 8, 12, seed=0)
+    return init_lm("lstm", len(vocab), 8, 12, seed=0)
 
 
 def changes(view, control_class, value, *watched):
@@ -148,29 +148,20 @@ def test_input_gradient_norms_match_torch(model, rnn, lstm, vocab):
     params = rnn if model == "rnn" else lstm
     ids = np.array(vocab.encode(TEXT[:25]))
     target = 20
-    norms, log_probs = input_gradient_norms(params, ids, target)
+    norms, log_probs = input_gradient_norms(params, ids, target, cell=model)
     assert norms.shape == (target + 1,) and log_probs.shape == (len(vocab),)
     E = torch.tensor(params["E"][ids[:target + 1]], requires_grad=True)
-    H = params["W_h"].shape[1]
-    if model == "lstm":
-        module = torch.nn.LSTM(E.shape[1], H, batch_first=True).double()
-        bias_hh = torch.zeros(4 * H, dtype=torch.float64)
-    else:
-        module = torch.nn.RNN(E.shape[1], H, batch_first=True).double()
-        bias_hh = torch.zeros(H, dtype=torch.float64)
-    weights = {"weight_ih_l0": torch.tensor(params["W_e"]), "weight_hh_l0": torch.tensor(params["W_h"]),
-               "bias_ih_l0": torch.tensor(params["b"]), "bias_hh_l0": bias_hh}
-    out, _ = torch.func.functional_call(module, weights, (E[None],))
+    out, _ = torch_recurrent(model, params)(E[None])
     logits = out[0, -1] @ torch.tensor(params["U"]).T + torch.tensor(params["c"])
     torch.log_softmax(logits, dim=0)[ids[target + 1]].backward()
     np.testing.assert_allclose(norms, E.grad.norm(dim=1).numpy(), rtol=1e-8, atol=1e-14)
     np.testing.assert_allclose(log_probs, torch.log_softmax(logits, 0).detach().numpy(), atol=1e-12)
     with pytest.raises(ValueError, match="target must be an integer in 0..23"):
-        input_gradient_norms(params, ids, 24)
+        input_gradient_norms(params, ids, 24, cell=model)
 
 
 def test_connectivity_view_reacts_to_the_target(rnn, lstm, vocab):
-    view = connectivity_view({"RNN": rnn, "LSTM": lstm}, vocab, [TEXT[:60], TEXT[60:120]])
+    view = connectivity_view({"RNN": ("rnn", rnn), "LSTM": ("lstm", lstm)}, vocab, [TEXT[:60], TEXT[60:120]])
     assert "cu-connect" in view._dom_classes
     coloured = [w for w in view.children if "cu-connect-coloured" in getattr(w, "_dom_classes", ())]
     assert len(coloured) == 2

@@ -1,7 +1,7 @@
 """Connectivity explorer (lesson 06), in the spirit of Distill's "Memorization in RNNs".
 
-    input_gradient_norms(params, ids, target)    pure: ‖∂ log p(x^(target+1)) / ∂ e^(t)‖ for every
-                                                 earlier input t, for an RNN LM or an LSTM LM
+    input_gradient_norms(params, ids, target, cell)   pure: ‖∂ log p(x^(target+1)) / ∂ e^(t)‖ for
+                                                      every earlier input t, for an RNN or LSTM LM
     connectivity_view(models, vocab, texts)      the dashboard: the RNN and the LSTM side by side
 
 How much does each earlier character matter to the prediction made at a target position? We
@@ -17,9 +17,8 @@ import html
 
 import numpy as np
 
+from course_utils.nn.language_model import CELLS, cell_backward, cell_forward
 from course_utils.nn.layers import log_softmax
-from course_utils.nn.lstm import lstm_backward, lstm_forward
-from course_utils.nn.rnn import rnn_backward, rnn_forward
 from course_utils.plots import printable_token, text_spans_html
 from course_utils.widgets.common import PlotImage, dashboard, readout, with_class, without_reentry
 
@@ -29,15 +28,10 @@ DECADES = 3       # the text colours span this many powers of ten below the larg
 MAX_TEXT = 200    # characters used; longer texts are cut
 
 
-def _is_lstm(params):
-    rows, cols = np.shape(params["W_h"])
-    return rows == 4 * cols and rows != cols
-
-
-def input_gradient_norms(params, ids, target):
+def input_gradient_norms(params, ids, target, *, cell):
     """Gradient magnitudes of one prediction with respect to every input before it.
 
-    `params`: an RNN LM (`init_rnn_lm`) or LSTM LM (`init_lstm_lm`); `ids`: (T,) token ids;
+    `params`: a language model (`init_lm`) with `cell` "rnn" or "lstm"; `ids`: (T,) token ids;
     `target`: the position whose prediction we look at (0 ≤ target ≤ T − 2): the model has
     read ids[0..target] and predicts ids[target + 1].
     Returns (norms (target + 1,), log_probs (V,)): norms[t] = ‖∂ log p(ids[target+1]) / ∂ e^(t)‖₂,
@@ -53,17 +47,14 @@ def input_gradient_norms(params, ids, target):
     E = params["E"]
     U = params["U"] if "U" in params else E
     x = E[ids[None, :target + 1]].astype(np.float64)                     # (1, T', D)
-    if _is_lstm(params):
-        hs, _, cache = lstm_forward(x, None, None, params["W_e"], params["W_h"], params["b"])
-    else:
-        H = params["W_h"].shape[0]
-        hs, cache = rnn_forward(x, np.zeros((1, H)), params["W_e"], params["W_h"], params["b"])
+    zeros = tuple(np.zeros((1, params["W_h"].shape[1])) for _ in CELLS[cell]["state"])
+    hs, _, cache = cell_forward(cell, x, zeros, params)
     log_probs = log_softmax(hs[0, -1] @ U.T + params["c"])                 # (V,)
     dlogits = -np.exp(log_probs)                                            # d log p_y / d z = 1[y] − p
     dlogits[ids[target + 1]] += 1.0
     dhs = np.zeros_like(hs)
     dhs[0, -1] = dlogits @ U
-    dx = lstm_backward(dhs, cache)[0] if _is_lstm(params) else rnn_backward(dhs, cache)[0]
+    dx = cell_backward(cell, dhs, cache)[0]
     return np.linalg.norm(dx[0], axis=1), log_probs
 
 
@@ -80,7 +71,8 @@ def _reach(norms, share=0.9):
 
 
 def connectivity_view(models: dict, vocab, texts=None, target: int | None = None):
-    """The dashboard for trained char-level LMs, e.g. {"RNN": rnn_params, "LSTM": lstm_params}.
+    """The dashboard for trained char-level LMs, by label: (cell, params) pairs, e.g.
+    {"RNN": ("rnn", rnn_params), "LSTM": ("lstm", lstm_params)}.
 
     Controls: example text (cu-connect-pick), typed text (cu-connect-text), the target position
     (cu-connect-target). One coloured text per model (HTML, class cu-connect-coloured).
@@ -139,7 +131,8 @@ def connectivity_view(models: dict, vocab, texts=None, target: int | None = None
                  f" the true next character is <code>{html.escape(printable_token(chars[t + 1]))}</code>"]
         all_norms = []
         for name in names:
-            norms, log_probs = input_gradient_norms(models[name], ids, t)
+            cell, params = models[name]
+            norms, log_probs = input_gradient_norms(params, ids, t, cell=cell)
             all_norms.append(norms)
             lines[name].set_data(np.arange(t + 1), np.maximum(norms, 1e-30))
             top = np.argsort(-log_probs, kind="stable")[:3]

@@ -15,7 +15,8 @@ import html
 
 import numpy as np
 
-from course_utils.nn.lstm import lstm_forward, split_gates
+from course_utils.nn import _fast
+from course_utils.nn.lstm import split_gates
 from course_utils.plots import nice_bound, printable_token, text_spans_html
 from course_utils.widgets.common import PlotImage, dashboard, readout, with_class
 
@@ -41,9 +42,9 @@ def lstm_gate_trace(params: dict, vocab, text: str, unit: int = 0) -> dict:
         raise ValueError(f"{fn}: unit must be an integer in 0..{H - 1} (H = {H} units), got {unit!r}")
     chars = list(text)[:MAX_TEXT]
     ids = np.array([vocab.bos_id] + [vocab.token_to_id(ch) for ch in chars], dtype=np.int64)
-    hs, cs, cache = lstm_forward(params["E"][ids[None, :]], None, None, params["W_e"], params["W_h"],
-                                 params["b"])
-    gates = split_gates(cache["gates"][:, 0].astype(np.float64))     # each (T, H)
+    hs, cs, (_, _, _, gates, *_) = _fast.lstm_forward(params["E"][ids[None, :]], None, None,
+                                                      params["W_e"], params["W_h"], params["b"])
+    gates = split_gates(gates[:, 0].astype(np.float64))               # each (T, H)
     trace = {"tokens": ["<bos>"] + chars, "unit": int(unit),
              "c": cs[0].astype(np.float64), "h": hs[0].astype(np.float64)}
     trace.update(gates)

@@ -20,10 +20,10 @@ import numpy as np
 from matplotlib import colormaps
 
 from course_utils.diagrams import FORWARD, GRADIENT, draw_lstm_cell, draw_unrolled_rnn
+from course_utils.nn.language_model import output_matrix
 from course_utils.nn.layers import log_softmax
 from course_utils.nn.lstm import gate_slice, lstm_step_forward
 from course_utils.nn.rnn import rnn_step_backward, rnn_step_forward
-from course_utils.nn.rnn_lm import output_matrix
 from course_utils.plots import freeze_layout
 from course_utils.widgets.common import PlotImage, dashboard, readout, with_class
 

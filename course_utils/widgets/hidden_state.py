@@ -15,8 +15,8 @@ import html
 import numpy as np
 from matplotlib.patches import Rectangle
 
+from course_utils.nn.language_model import lm_logits
 from course_utils.nn.layers import softmax
-from course_utils.nn.rnn_lm import rnn_lm_logits
 from course_utils.widgets.common import PlotImage, dashboard, readout, with_class, without_reentry
 
 __all__ = ["read_text", "hidden_state_trace", "hidden_state_view", "display_token", "coloured_text_html"]
@@ -43,7 +43,7 @@ def read_text(params: dict, vocab, text: str, tokenize=None) -> dict:
         raise TypeError(f"hidden_state_trace: text must be a str, got {type(text).__name__}")
     tokens = ["<bos>"] + _tokens_of(vocab, text, tokenize)[:MAX_TEXT]
     ids = np.array([vocab.bos_id] + [vocab.token_to_id(t) for t in tokens[1:]], dtype=np.int64)
-    logits, hs = rnn_lm_logits(params, ids[None, :])
+    logits, hs, _ = lm_logits(params, ids[None, :], cell="rnn")
     return {"tokens": tokens, "ids": ids, "hidden": hs[0].astype(np.float64),
             "probs": softmax(logits[0].astype(np.float64))}
 
@@ -126,7 +126,7 @@ def _readout_html(data: dict) -> str:
 
 
 def hidden_state_view(params: dict, vocab, texts=None, unit: int = 0, top_k: int = 8, tokenize=None):
-    """The dashboard on a trained RNN LM (`params` from `init_rnn_lm`, `vocab` its Vocab).
+    """The dashboard on a trained RNN LM (`params` from `init_lm("rnn", ...)`, `vocab` its Vocab).
 
     Controls: pick an example text (cu-hidden-pick), type a text (cu-hidden-text), the time step
     (cu-hidden-step), the unit to colour the text by (cu-hidden-unit). The coloured text is an
