@@ -2,12 +2,15 @@
 
 In a temporary copy of the course root, each assignment is generated and its source notebook
 submitted by several students; one `nbgrader autograde <assignment>` grades them all, with
-the course's own configuration (resource caps, per-cell timeout). nbgrader's log, with
-millisecond timestamps, gives each submission's time from the pre-convert hook to its
-autograded notebook being written: sanitizing, a fresh kernel, every cell including the
-hidden tests, and saving the grades. The median over the students is the figure; the max
-is reported too. One more figure times the whole command for a single submission, as an
-instructor regrading one student sees it (the command's start-up included).
+the course's own configuration (the bubblewrap sandbox, resource caps, per-cell timeout).
+nbgrader's log, with millisecond timestamps, gives each submission's time from the
+pre-convert hook to its autograded notebook being written: sanitizing, a fresh sandbox and
+kernel, every cell including the hidden tests, and saving the grades. The median over the
+students is the figure; the max is reported too. The same submissions are then graded again
+without the sandbox (`--force --GradingExecute.sandbox=off`): the difference of the medians
+is the sandbox's overhead (measured second, the unsandboxed run has the warmer caches, so
+the overhead is if anything overstated). One more figure times the whole command for a single
+submission, as an instructor regrading one student sees it (the command's start-up included).
 """
 
 from __future__ import annotations
@@ -80,6 +83,12 @@ def figures(quick: bool) -> list[tuple[str, float, str]]:
             seconds = per_submission_seconds(log)
             results.append((f"autograde_s[{name}]", statistics.median(seconds), "s"))
             results.append((f"autograde_max_s[{name}]", max(seconds), "s"))
+            log = nbgrader(course, "autograde", name, LOG_FORMAT, "--force",
+                           "--GradingExecute.sandbox=off").stderr
+            unsandboxed = statistics.median(per_submission_seconds(log))
+            results.append((f"autograde_unsandboxed_s[{name}]", unsandboxed, "s"))
+            results.append((f"sandbox_overhead_s[{name}]",
+                            statistics.median(seconds) - unsandboxed, "s"))
         if not quick:  # the whole command for one student: Python start-up, database, kernel
             start = time.perf_counter()
             nbgrader(course, "autograde", names[0], "--force", "--student", "student0")
