@@ -128,20 +128,42 @@ class Sandbox:
         self.bwrap = shutil.which(bwrap) or bwrap
         self.tmp_size_mb = tmp_size_mb
         self.scratch = Path(tempfile.mkdtemp(prefix="grading-sandbox-"))
-        folder = Path(working_folder).resolve()
-        self.workdir = f"{HOME}/{folder.name or 'submission'}"
-        shutil.copytree(folder, self.scratch / "home" / (folder.name or "submission"),
-                        symlinks=True, ignore=shutil.ignore_patterns("*.ipynb"))
+        try:
+            self._fill(Path(working_folder).resolve(), blocked)
+        except BaseException:
+            self.remove()
+            raise
+
+    def _fill(self, folder: Path, blocked) -> None:
+        name = folder.name or "submission"
+        self.workdir = f"{HOME}/{name}"
+        shutil.copytree(folder, self.scratch / "home" / name, symlinks=True,
+                        ignore=shutil.ignore_patterns("*.ipynb"))
         self.ipc = self.scratch / "ipc"  # sockets and connection file: same path inside and out
         self.ipc.mkdir(mode=0o700)
         self.masks = []  # (folder with a raising __init__.py, package folder it hides)
-        for number, name in enumerate(blocked):
+        for number, package in enumerate(blocked):
             mask = self.scratch / "masks" / str(number)
             mask.mkdir(parents=True)
             (mask / "__init__.py").write_text(
-                f"raise ModuleNotFoundError(\"No module named '{name}': {name} is not available "
-                f"while grading (the assignment asks for NumPy)\", name={name!r})\n")
-            self.masks += [(str(mask), target) for target in package_dirs(name)]
+                f"raise ModuleNotFoundError(\"No module named '{package}': {package} is not "
+                f"available while grading (the assignment asks for NumPy)\", name={package!r})\n")
+            self.masks += [(str(mask), target) for target in package_dirs(package)]
+
+    @property
+    def log_path(self) -> Path:
+        """The kernel's stdout and stderr (bwrap's messages too), outside what it can see."""
+        return self.scratch / "kernel.log"
+
+    def log_tail(self, size: int = 4000) -> str:
+        """The end of the kernel's own output (the student's code may have written much)."""
+        try:
+            with open(self.log_path, "rb") as log:
+                log.seek(max(0, log.seek(0, os.SEEK_END) - size))
+                text = log.read().decode("utf-8", errors="replace").strip()
+        except OSError:
+            return "(none)"
+        return text or "(none)"
 
     @property
     def connection_file(self) -> str:

@@ -93,8 +93,8 @@ def _exit_reason(returncode, sandboxed: bool = False) -> str:
 
 SANDBOX_NOTE = (
     "Graded in a sandbox: your notebook ran on a private copy of your submission folder, with "
-    "no network and no access to any other file of the grading machine{blocked}; whatever it "
-    "wrote was discarded after grading.")
+    "the course's Python packages{blocked} but no other files of the grading machine and no "
+    "network; whatever it wrote was discarded after grading.")
 UNSANDBOXED_NOTE = (
     "This notebook was graded WITHOUT the grading sandbox (the instructor ran autograde with "
     "--GradingExecute.sandbox=off): your code could read and change the grader's files.")
@@ -178,14 +178,18 @@ class GradingExecute(Execute):
             os.environ, OMP_NUM_THREADS=threads, OPENBLAS_NUM_THREADS=threads,
             MKL_NUM_THREADS=threads, MALLOC_ARENA_MAX="2",
         ))
-        if isinstance(self.km, grading_sandbox.SandboxedKernelManager):
-            folder = kwargs.get("cwd") or self.resources.get("metadata", {}).get("path") or "."
-            sandbox = grading_sandbox.Sandbox(self.bwrap, folder, self.blocked_packages,
-                                              tmp_size_mb=self.file_size_limit_mb or 256)
-            self._sandboxes.append(sandbox)
-            self.km.use(sandbox, kwargs["env"])
-            kwargs["cwd"] = str(sandbox.scratch)  # bwrap's own; the kernel's is inside
-        await super().async_start_new_kernel(**kwargs)
+        if not isinstance(self.km, grading_sandbox.SandboxedKernelManager):
+            return await super().async_start_new_kernel(**kwargs)
+        folder = kwargs.get("cwd") or self.resources.get("metadata", {}).get("path") or "."
+        sandbox = grading_sandbox.Sandbox(self.bwrap, folder, self.blocked_packages,
+                                          tmp_size_mb=self.file_size_limit_mb or 256)
+        self._sandboxes.append(sandbox)
+        self.km.use(sandbox, kwargs["env"])
+        # What bwrap itself gets, which its init (pid 1 in the sandbox) shows in /proc: no
+        # variable of the grader's, no folder of the course, not the grader's log as stdout.
+        kwargs.update(env={"PATH": os.defpath}, cwd=str(sandbox.scratch))
+        with open(sandbox.log_path, "wb") as log:
+            await super().async_start_new_kernel(stdout=log, stderr=log, **kwargs)
 
     # nbclient binds the synchronous wrapper to its own coroutine: rebind it to ours.
     start_new_kernel = run_sync(async_start_new_kernel)
@@ -217,6 +221,10 @@ class GradingExecute(Execute):
         self._sandboxes = []
         try:
             nb, resources = self._preprocess(nb, resources, km)
+        except Exception:
+            for sandbox in self._sandboxes:  # e.g. bwrap could not set up: its message
+                self.log.error("Output of the sandboxed kernel:\n%s", sandbox.log_tail())
+            raise
         finally:
             for sandbox in self._sandboxes:
                 sandbox.remove()
@@ -227,7 +235,7 @@ class GradingExecute(Execute):
         if self.sandbox == "off":
             add_note(nb, UNSANDBOXED_NOTE)
             return
-        blocked = (" and without " + ", ".join(self.blocked_packages)) if self.blocked_packages else ""
+        blocked = f" (without {', '.join(self.blocked_packages)})" if self.blocked_packages else ""
         add_note(nb, SANDBOX_NOTE.format(blocked=blocked))
         for cell in nb.cells:
             for output in cell.get("outputs", []):
@@ -266,6 +274,8 @@ class GradingExecute(Execute):
             message = (f"the Python kernel stopped while running this cell: {reason}. "
                        "Later cells were not run.")
             self._stopped = f"the kernel stopped in {_cell_label(cell, index)}"
+            for sandbox in self._sandboxes[-1:]:
+                self.log.warning("Output of the sandboxed kernel:\n%s", sandbox.log_tail())
         except CellTimeoutError:
             ename = "CellTimeoutError"
             message = ("this cell passed the time limit and the kernel did not respond to the "

@@ -53,6 +53,7 @@ import grading_sandbox  # noqa: E402  (beside nbgrader_config.py, which puts it 
 
 slow = pytest.mark.slow
 SANDBOX_NOTE = "Graded in a sandbox"
+GRADER_TOKEN = "grader-token-0f3a9c"
 OUTSIDE_NOTE = "only the files of your own submission are visible"
 
 
@@ -243,6 +244,11 @@ for folder in ({exchange!r}, {home!r}, os.path.expanduser("~"), "."):
         print("WROTE", os.path.abspath(folder))
     except OSError as error:
         print("BLOCKED", folder, type(error).__name__)
+import subprocess, sys  # a process meant to outlive grading, in a session of its own
+subprocess.Popen([sys.executable, "-c", "import time; time.sleep(900)", "vandal-daemon"],
+                 start_new_session=True, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                 stderr=subprocess.DEVNULL)
+print("STARTED vandal-daemon")
 os.remove({course!r} + "/gradebook.db")  # not caught: its feedback says why this failed
 '''
 
@@ -260,6 +266,19 @@ for path in {targets!r}:
             print(data.decode("utf-8", "replace"))
     except OSError as error:
         print("BLOCKED", path, type(error).__name__)
+for pid in sorted(p for p in os.listdir("/proc") if p.isdigit()):  # every process it can see
+    for part in ("environ", "cmdline"):
+        try:
+            with open(f"/proc/{{pid}}/{{part}}", "rb") as handle:
+                print("PROC", pid, part, handle.read().decode("utf-8", "replace"))
+        except OSError as error:
+            print("PROC", pid, part, "BLOCKED", type(error).__name__)
+    try:
+        print("PROC", pid, "fds", {{fd: os.readlink(f"/proc/{{pid}}/fd/{{fd}}")
+                                 for fd in os.listdir(f"/proc/{{pid}}/fd")}})
+    except OSError as error:
+        print("PROC", pid, "fds", "BLOCKED", type(error).__name__)
+print("ENVIRON", dict(os.environ))
 for path in sorted(glob.glob("**", recursive=True)):  # its own folder
     print("OWN", path)
     if path.endswith(".ipynb"):
@@ -311,7 +330,8 @@ def hostile_batch(tmp_path_factory):
     home.mkdir()
     (home / "secret.txt").write_text("the grader's own file")
     # (Jupyter's own config folder stays in the course copy, as run_nbgrader sets it.)
-    instructor = {"NBGRADER_EXCHANGE": str(exchange), "HOME": str(home)}
+    instructor = {"NBGRADER_EXCHANGE": str(exchange), "HOME": str(home),
+                  "GRADER_TOKEN": GRADER_TOKEN}  # e.g. a hub's API token in the grader's env
     names = assignment_names()
     for name in names:
         run_nbgrader(course, "generate_assignment", name, env=instructor)
@@ -338,6 +358,15 @@ def test_nothing_outside_the_submission_changed(hostile_batch):
     assert not changed, f"changed by grading: {changed}"
     course = hostile_batch["course"]
     assert (course / "nbgrader_config.py").read_bytes() == hostile_batch["config_before"]
+    # no process the kernels started outlived them
+    daemons = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            if b"vandal-daemon" in cmdline.read_bytes():
+                daemons.append(cmdline.parent.name)
+        except OSError:  # the process has just ended
+            pass
+    assert not daemons, f"processes started by the vandal are still running: {daemons}"
     # only the executed notebook came back: nothing the kernels wrote is anywhere
     base = course.parent
     assert not [p for p in base.rglob("vandal-was-here.txt")]
@@ -358,6 +387,7 @@ def test_the_vandal_destroyed_nothing_and_was_told_why(hostile_batch):
         wrote = [line.split()[1] for line in text.splitlines() if line.startswith("WROTE")]
         assert wrote and all(path.startswith("/home/student") for path in wrote), wrote
         assert any(o.output_type == "error" and o.ename == "FileNotFoundError" for o in cell.outputs)
+        assert "STARTED vandal-daemon" in text
         page = html_text(course / "feedback" / "vandal" / name / f"{name}.html")
         assert SANDBOX_NOTE in page and OUTSIDE_NOTE in page
 
@@ -373,6 +403,13 @@ def test_the_spy_saw_nothing_outside_its_own_folder(hostile_batch):
             assert verdicts and verdicts[0].startswith("BLOCKED "), (target, verdicts)
         own = [line for line in lines if line.startswith("OWN ")]
         assert own == ["OWN timestamp.txt"], f"the working folder holds {own}"
+        # the processes it sees are the sandbox's own (bwrap's init, the kernel, what they
+        # started), and no environment or open file of theirs leads to the grader's
+        processes = {line.split()[1] for line in lines if line.startswith("PROC ")}
+        assert processes and all(int(pid) < 50 for pid in processes), processes
+        assert GRADER_TOKEN not in printed(cell) and "NBGRADER_EXCHANGE" not in printed(cell)
+        assert not [line for line in lines if line.startswith(("PROC ", "ENVIRON "))
+                    and (str(course) in line or str(home) in line)]
 
 
 @slow
