@@ -13,7 +13,7 @@ export PATH := $(abspath $(VENV))/bin:$(PATH)
 
 COMPAT_VENV ?= .venv-compat
 
-.PHONY: lab test test-compat bench lint unit unit-fast notebooks strip lock clean-venv help
+.PHONY: lab test test-compat bench lint unit unit-fast notebooks strip lock clean-venv help sandbox-check
 
 help:
 	@echo "make lab    install the course (first time: about 1-2 minutes) and start JupyterLab"
@@ -23,16 +23,26 @@ help:
 # constraints unless a stamp shows the same pyproject.toml + requirements.lock are installed.
 lab:
 	@PYTHON="$(PYTHON)" VENV="$(VENV)" sh tools/ensure_venv.sh lab
+	@$(MAKE) --no-print-directory sandbox-check
 	@echo "Starting JupyterLab on http://$(LAB_IP):$(LAB_PORT)/lab (Ctrl-C to stop)."
 	$(VENV)/bin/jupyter lab --no-browser --allow-root --ip=$(LAB_IP) --port=$(LAB_PORT) \
 		--ServerApp.port_retries=0 --ServerApp.root_dir=notebooks
 
 test:
 	@PYTHON="$(PYTHON)" VENV="$(VENV)" sh tools/ensure_venv.sh dev
-	@$(MAKE) --no-print-directory lint unit notebooks
+	@$(MAKE) --no-print-directory sandbox-check lint unit notebooks
+
+# nbgrader autograde runs each student's kernel in the bubblewrap sandbox (Linux): without it,
+# autograde refuses to start. Say how to install it (docs/instructors.md, "The grading sandbox").
+sandbox-check:
+	@if [ "$$(uname -s)" = Linux ] && ! command -v bwrap >/dev/null 2>&1; then \
+	  echo "Note: autograding runs students' code in the bubblewrap sandbox, which is not installed."; \
+	  echo "      Install the package: sudo apt-get install bubblewrap (Debian/Ubuntu)"; \
+	  echo "      or sudo dnf install bubblewrap (Fedora/RHEL). See docs/instructors.md."; \
+	fi
 
 lint:
-	$(VENV)/bin/ruff check course_utils tests bench notebooks tools
+	$(VENV)/bin/ruff check course_utils tests bench notebooks tools assignments
 
 unit:
 	$(PY) -m pytest tests $(PYTEST_ARGS)

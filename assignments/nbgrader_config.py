@@ -8,10 +8,18 @@ with the NBGRADER_EXCHANGE environment variable (e.g. /srv/nbgrader/exchange).
 
 import os
 import sys
+import sysconfig
 
 c = get_config()  # noqa: F821 (provided by traitlets when it loads this file)
 
 COURSE_ROOT = os.path.dirname(os.path.abspath(__file__))
+
+# nbgrader runs helper commands (alembic, when it creates the gradebook) from PATH: put the
+# running environment's scripts first, so that `../.venv/bin/nbgrader ...` works without an
+# activated virtual environment.
+SCRIPTS = sysconfig.get_path("scripts")
+if os.environ.get("PATH", "").split(os.pathsep)[0] != SCRIPTS:
+    os.environ["PATH"] = os.pathsep.join([SCRIPTS, os.environ.get("PATH", os.defpath)])
 
 c.CourseDirectory.course_id = "neural-seq-models"
 c.CourseDirectory.root = COURSE_ROOT
@@ -47,7 +55,12 @@ from nbgrader.preprocessors import (  # noqa: E402
     OverwriteKernelspec,
     SaveAutoGrades,
 )
-from nbgrader_plugins import GradingExecute, HideHiddenTests, NoteTampering  # noqa: E402
+from nbgrader_plugins import (  # noqa: E402
+    GradingExecute,
+    GradingExporter,
+    HideHiddenTests,
+    NoteTampering,
+)
 
 # A renamed notebook is graded under its released name; one that is not valid JSON is
 # replaced by the release (0 points) with a note, instead of failing the whole submission.
@@ -69,6 +82,15 @@ c.GradingExecute.file_size_limit_mb = 256
 c.GradingExecute.notebook_timeout = 600
 c.GradingExecute.max_output_chars = 100_000
 c.GradingExecute.max_output_lines = 500
+# The kernel runs in a bubblewrap sandbox (grading_sandbox.py): it sees a scratch copy of its
+# submission and the course environment, read-only; not the course root, the exchange, $HOME
+# or the network. Without bubblewrap, autograde refuses to start (the exporter checks before
+# touching any submission) unless this run says --GradingExecute.sandbox=off.
+c.Autograde.exporter_class = GradingExporter
+c.GradingExecute.sandbox = "on"
+# Packages the student's kernel cannot import while grading, e.g. ["torch"] ("implement it in
+# NumPy"); empty while hidden tests still compute their references with torch in the kernel.
+c.GradingExecute.blocked_packages = []
 # Feedback shows no hidden test: their regions are removed and test-cell tracebacks cut to
 # their last line (the checkers in course_utils.grading make that line say what failed).
 c.GenerateFeedback.preprocessors = [GetGrades, CSSHTMLHeaderPreprocessor, HideHiddenTests]

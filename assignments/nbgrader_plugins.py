@@ -2,11 +2,15 @@
 
 They make autograding safe against any submission and feedback safe to hand back:
 
-- `GradingExecute` runs the student's notebook in a kernel with a memory cap, a CPU-time cap
-  and a file-size cap (POSIX rlimits applied to the kernel process before it starts), a time
-  limit per cell and per notebook, and a cap on printed output. When the kernel dies
-  (`os._exit`, a crash, the CPU cap) or cannot be interrupted, the cell says so in its output
-  and every later cell is marked as not run, so it scores 0 instead of stopping the batch.
+- `GradingExecute` runs the student's notebook in a kernel inside the bubblewrap sandbox of
+  grading_sandbox.py (it sees its own scratch copy of the submission, not the course, the
+  exchange, $HOME or the network), with a memory cap, a CPU-time cap and a file-size cap
+  (POSIX rlimits applied to the kernel process before it starts), a time limit per cell and
+  per notebook, and a cap on printed output. When the kernel dies (`os._exit`, a crash, the
+  CPU cap) or cannot be interrupted, the cell says so in its output and every later cell is
+  marked as not run, so it scores 0 instead of stopping the batch.
+- `GradingExporter` (autograde's exporter) refuses, before any submission is touched, to
+  grade when the sandbox is on and bubblewrap cannot run here, with one line saying what to do.
 - `repair_submission` (autograde's pre-convert hook) grades a renamed notebook under its
   released name, and replaces a notebook that is not valid JSON by the unchanged release
   (it scores 0), keeping the student's file beside it as `<name>.ipynb.unreadable`.
@@ -15,7 +19,7 @@ They make autograding safe against any submission and feedback safe to hand back
 - `HideHiddenTests` (generate_feedback) removes the hidden-test regions that autograde put
   back, shortens the tracebacks of test cells to their last line, and shows the notes above.
 
-None of this needs anything beyond nbgrader and the Python standard library.
+None of this needs anything beyond nbgrader, the Python standard library and bubblewrap.
 """
 
 from __future__ import annotations
@@ -27,14 +31,17 @@ import signal
 import time
 from pathlib import Path
 
+import grading_sandbox
 import nbformat
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbclient.util import run_sync
+from nbconvert.exporters import NotebookExporter
 from nbformat.notebooknode import NotebookNode
 from nbgrader import utils
 from nbgrader.api import Gradebook, MissingEntry
+from nbgrader.converters import NbGraderException
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
-from traitlets import Integer, Unicode, default
+from traitlets import Enum, Integer, List, Unicode, default
 
 try:  # POSIX only; on Windows the kernel runs without rlimits.
     import resource
@@ -66,9 +73,11 @@ def _cell_label(cell: NotebookNode, index: int) -> str:
     return f"cell {index + 1}" + (f" ({grade_id})" if grade_id else "")
 
 
-def _exit_reason(returncode) -> str:
+def _exit_reason(returncode, sandboxed: bool = False) -> str:
     if returncode is None:
         return "it stopped responding"
+    if sandboxed and returncode > 128:  # bwrap exits with 128 + N when signal N stopped the kernel
+        returncode = 128 - returncode
     if returncode < 0:
         try:
             name = signal.Signals(-returncode).name
@@ -82,8 +91,41 @@ def _exit_reason(returncode) -> str:
     return f"it exited with code {returncode}, e.g. os._exit() or a crash in compiled code"
 
 
+SANDBOX_NOTE = (
+    "Graded in a sandbox: your notebook ran on a private copy of your submission folder, with "
+    "the course's Python packages{blocked} but no other files of the grading machine and no "
+    "network; whatever it wrote was discarded after grading.")
+UNSANDBOXED_NOTE = (
+    "This notebook was graded WITHOUT the grading sandbox (the instructor ran autograde with "
+    "--GradingExecute.sandbox=off): your code could read and change the grader's files.")
+# Errors that the sandbox causes when code reaches outside it (files, network).
+SANDBOX_ERRORS = {"FileNotFoundError", "PermissionError", "IsADirectoryError",
+                  "NotADirectoryError", "OSError", "ConnectionRefusedError", "ConnectionError",
+                  "gaierror", "URLError", "TimeoutError"}
+SANDBOX_CELL_NOTE = (
+    "This cell failed with `{ename}`: while grading, only the files of your own submission are "
+    "visible (a private copy) and there is no network. Code that reads other files, e.g. "
+    "with paths such as `../..` or absolute paths, fails there.")
+
+
 class GradingExecute(Execute):
-    """nbgrader's Execute with resource caps, and a clear cell output when the kernel dies."""
+    """nbgrader's Execute in the grading sandbox, with resource caps, and a clear cell output
+    when the kernel dies."""
+
+    sandbox = Enum(
+        ["on", "off"], "on",
+        help="Run the grading kernel in the bubblewrap sandbox (grading_sandbox.py). 'off' grades "
+             "without it (the kernel can then read and change what the grader can): a warning "
+             "goes to the log and to every feedback page."
+    ).tag(config=True)
+    bwrap = Unicode(
+        "bwrap", help="The bubblewrap command (a name on PATH or a path)."
+    ).tag(config=True)
+    blocked_packages = List(
+        Unicode(), [],
+        help="Packages hidden from the student's kernel by the sandbox, e.g. ['torch']: "
+             "`import torch` then raises ModuleNotFoundError."
+    ).tag(config=True)
 
     memory_limit_mb = Integer(
         2048, help="Address-space cap (RLIMIT_AS) of the grading kernel, in MiB; 0 for none. "
@@ -136,7 +178,18 @@ class GradingExecute(Execute):
             os.environ, OMP_NUM_THREADS=threads, OPENBLAS_NUM_THREADS=threads,
             MKL_NUM_THREADS=threads, MALLOC_ARENA_MAX="2",
         ))
-        await super().async_start_new_kernel(**kwargs)
+        if not isinstance(self.km, grading_sandbox.SandboxedKernelManager):
+            return await super().async_start_new_kernel(**kwargs)
+        folder = kwargs.get("cwd") or self.resources.get("metadata", {}).get("path") or "."
+        sandbox = grading_sandbox.Sandbox(self.bwrap, folder, self.blocked_packages,
+                                          tmp_size_mb=self.file_size_limit_mb or 256)
+        self._sandboxes.append(sandbox)
+        self.km.use(sandbox, kwargs["env"])
+        # What bwrap itself gets, which its init (pid 1 in the sandbox) shows in /proc: no
+        # variable of the grader's, no folder of the course, not the grader's log as stdout.
+        kwargs.update(env={"PATH": os.defpath}, cwd=str(sandbox.scratch))
+        with open(sandbox.log_path, "wb") as log:
+            await super().async_start_new_kernel(stdout=log, stderr=log, **kwargs)
 
     # nbclient binds the synchronous wrapper to its own coroutine: rebind it to ours.
     start_new_kernel = run_sync(async_start_new_kernel)
@@ -149,7 +202,47 @@ class GradingExecute(Execute):
             timeout = left if timeout is None else min(timeout, left)
         return timeout
 
+    # -- the sandbox ----------------------------------------------------------------------
+    def sandbox_problem(self) -> str | None:
+        """None if grading can start as configured; else one line saying what to do."""
+        return grading_sandbox.problem(self.bwrap) if self.sandbox == "on" else None
+
+    def create_kernel_manager(self):
+        if self.sandbox == "on":
+            self.kernel_manager_class = grading_sandbox.SandboxedKernelManager
+        return super().create_kernel_manager()
+
     def preprocess(self, nb, resources=None, km=None):
+        if problem := self.sandbox_problem():
+            raise NbGraderException(problem)
+        if self.sandbox == "off":
+            self.log.warning("Grading WITHOUT the sandbox (--GradingExecute.sandbox=off): the "
+                             "student's code can read and change what this user can.")
+        self._sandboxes = []
+        try:
+            nb, resources = self._preprocess(nb, resources, km)
+        except Exception:
+            for sandbox in self._sandboxes:  # e.g. bwrap could not set up: its message
+                self.log.error("Output of the sandboxed kernel:\n%s", sandbox.log_tail())
+            raise
+        finally:
+            for sandbox in self._sandboxes:
+                sandbox.remove()
+        self._add_sandbox_notes(nb)
+        return nb, resources
+
+    def _add_sandbox_notes(self, nb) -> None:
+        if self.sandbox == "off":
+            add_note(nb, UNSANDBOXED_NOTE)
+            return
+        blocked = f" (without {', '.join(self.blocked_packages)})" if self.blocked_packages else ""
+        add_note(nb, SANDBOX_NOTE.format(blocked=blocked))
+        for cell in nb.cells:
+            for output in cell.get("outputs", []):
+                if output.get("output_type") == "error" and output.get("ename") in SANDBOX_ERRORS:
+                    add_note(cell, SANDBOX_CELL_NOTE.format(ename=output.ename))
+
+    def _preprocess(self, nb, resources=None, km=None):
         self._deadline = time.monotonic() + self.notebook_timeout
         self._stopped = None  # why later cells are not run, once the kernel is gone
         self._truncated = set()  # indices of cells whose output was cut
@@ -177,10 +270,12 @@ class GradingExecute(Execute):
             return super().preprocess_cell(cell, resources, index)
         except DeadKernelError:
             ename = "KernelDied"
-            reason = _exit_reason(self._kernel_returncode())
+            reason = _exit_reason(self._kernel_returncode(), sandboxed=self.sandbox == "on")
             message = (f"the Python kernel stopped while running this cell: {reason}. "
                        "Later cells were not run.")
             self._stopped = f"the kernel stopped in {_cell_label(cell, index)}"
+            for sandbox in self._sandboxes[-1:]:
+                self.log.warning("Output of the sandboxed kernel:\n%s", sandbox.log_tail())
         except CellTimeoutError:
             ename = "CellTimeoutError"
             message = ("this cell passed the time limit and the kernel did not respond to the "
@@ -230,6 +325,17 @@ class GradingExecute(Execute):
         truncated = nbformat.v4.new_output("stream", name="stdout", text=text + note)
         outs.append(truncated)
         return truncated
+
+
+class GradingExporter(NotebookExporter):
+    """autograde's exporter. nbgrader builds it once per command, before it touches any
+    submission: it refuses to start when the sandbox is on and bubblewrap cannot run here."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        if problem := GradingExecute(parent=self).sandbox_problem():
+            self.log.error(problem)
+            raise NbGraderException(problem)
 
 
 def _output_size(output) -> int:
