@@ -25,11 +25,13 @@ Besides nbgrader, only `JudgeHiddenTests` needs the course: course_utils.grading
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import re
 import shutil
 import signal
+import threading
 import time
 from pathlib import Path
 
@@ -388,6 +390,13 @@ _CELL_FRAME = re.compile(r"Cell In\[\d+\], line \d+, in (\w+)")
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
+def _import_quietly(module: str) -> None:
+    try:
+        importlib.import_module(module)
+    except Exception:  # the judge imports it again, and says what went wrong
+        pass
+
+
 class JudgeHiddenTests(NbGraderPreprocessor):
     """The grader's verdict on every hidden test, computed here and never in the kernel.
 
@@ -401,6 +410,12 @@ class JudgeHiddenTests(NbGraderPreprocessor):
     shows one. An error that shows the student's code importing torch gets a note: the kernel
     that grades offers NumPy, not torch.
     """
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        # The references need torch, which takes seconds to import: start now, while the
+        # first notebook runs in its kernel (another process), rather than after it.
+        threading.Thread(target=_import_quietly, args=("torch",), daemon=True).start()
 
     def preprocess(self, nb, resources):
         from course_utils import grading  # the grader's copy: torch and the references
