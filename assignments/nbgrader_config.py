@@ -59,19 +59,22 @@ from nbgrader_plugins import (  # noqa: E402
     GradingExecute,
     GradingExporter,
     HideHiddenTests,
+    JudgeHiddenTests,
     NoteTampering,
 )
 
 # A renamed notebook is graded under its released name; one that is not valid JSON is
 # replaced by the release (0 points) with a note, instead of failing the whole submission.
 c.Autograde.pre_convert_hook = "nbgrader_plugins.repair_submission"
-# nbgrader's lists, with NoteTampering before OverwriteCells and GradingExecute for Execute.
+# nbgrader's lists, with NoteTampering before OverwriteCells, GradingExecute for Execute and,
+# right after it, JudgeHiddenTests: the hidden tests' verdicts, computed here and not in the
+# student's kernel (which only hands in what the answers returned).
 c.Autograde.sanitize_preprocessors = [
     ClearOutput, DeduplicateIds, OverwriteKernelspec, NoteTampering, OverwriteCells, CheckCellMetadata,
 ]
 c.Autograde.autograde_preprocessors = [
-    GradingExecute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput, SaveAutoGrades,
-    AssignLatePenalties, CheckCellMetadata,
+    GradingExecute, JudgeHiddenTests, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
+    SaveAutoGrades, AssignLatePenalties, CheckCellMetadata,
 ]
 # The grading kernel: 2 GiB of address space (MemoryError beyond), 15 min of CPU time, files
 # up to 256 MiB, 10 min of wall time per notebook (Execute.timeout above is per cell), and
