@@ -91,9 +91,11 @@ c.GradingExecute.max_output_lines = 500
 # touching any submission) unless this run says --GradingExecute.sandbox=off.
 c.Autograde.exporter_class = GradingExporter
 c.GradingExecute.sandbox = "on"
-# Packages the student's kernel cannot import while grading, e.g. ["torch"] ("implement it in
-# NumPy"); empty while hidden tests still compute their references with torch in the kernel.
-c.GradingExecute.blocked_packages = []
+# Packages the student's kernel cannot import while grading: torch (the assignments ask for
+# NumPy; an answer that imports it scores 0 with a note) and the grader's half of the hidden
+# tests (its references must not stand in for an answer). Hidden tests only run the answers in
+# the kernel; course_utils.grading.judges gives the verdicts in nbgrader's own process.
+c.GradingExecute.blocked_packages = ["torch", "course_utils.grading.judges"]
 # Feedback shows no hidden test: their regions are removed and test-cell tracebacks cut to
 # their last line (the checkers in course_utils.grading make that line say what failed).
 c.GenerateFeedback.preprocessors = [GetGrades, CSSHTMLHeaderPreprocessor, HideHiddenTests]

@@ -525,19 +525,25 @@ def test_the_kernel_cannot_open_a_socket_to_localhost(tiny_course):
 def test_blocked_packages_cannot_be_imported(tiny_course):
     uses_torch = ("import torch\n\ndef double(x):\n"
                   "    return torch.as_tensor(x).mul(2).numpy()\n")
+    uses_judge = ("from course_utils.grading.judges import ps3\n\ndef double(x):\n"
+                  "    return 2 * x\n")
     submit(tiny_course, "torch-allowed", "ps0", tiny_assignment(uses_torch))
     submit(tiny_course, "torch-blocked", "ps0", tiny_assignment(uses_torch))
-    run_nbgrader(tiny_course, "autograde", "ps0", "--student=torch-allowed")
-    run_nbgrader(tiny_course, "autograde", "ps0", "--student=torch-blocked",
-                 "--GradingExecute.blocked_packages=torch")
-    # the same answer imports torch in the sandbox as configured by default, and not when blocked
+    submit(tiny_course, "judge-blocked", "ps0", tiny_assignment(uses_judge))
+    run_nbgrader(tiny_course, "autograde", "ps0", "--student=torch-allowed",
+                 "--GradingExecute.blocked_packages=gensim")
+    run_nbgrader(tiny_course, "autograde", "ps0", "--student=torch-blocked")
+    run_nbgrader(tiny_course, "autograde", "ps0", "--student=judge-blocked")
+    # the same answer imports torch in the sandbox when only another package is blocked, and not
+    # as the course configures it: torch and the grader's references are hidden from the kernel
     assert score(tiny_course, "torch-allowed") == 1
     assert not [o for o in answer_outputs(tiny_course, "torch-allowed") if o.output_type == "error"]
-    errors = [o for o in answer_outputs(tiny_course, "torch-blocked") if o.output_type == "error"]
-    assert [o.ename for o in errors] == ["ModuleNotFoundError"]
-    assert "No module named 'torch'" in errors[0].evalue
-    assert "not available while grading" in errors[0].evalue
-    assert score(tiny_course, "torch-blocked") == 0
+    for student, package in (("torch-blocked", "torch"), ("judge-blocked", "course_utils.grading.judges")):
+        errors = [o for o in answer_outputs(tiny_course, student) if o.output_type == "error"]
+        assert [o.ename for o in errors] == ["ModuleNotFoundError"], student
+        assert f"No module named '{package}'" in errors[0].evalue
+        assert "not available while grading" in errors[0].evalue
+        assert score(tiny_course, student) == 0
 
 
 @slow

@@ -17,16 +17,16 @@ it through `JudgeHiddenTests` in assignments/nbgrader_plugins.py, which also rem
 payloads, so the feedback never shows them. Whatever the student's code changes in its own
 kernel (numpy, torch, course_utils, sys.modules) can only change what the answer returns.
 
-One module per assignment (`ps1` ... `ps4`) holds each part's cases, `run_<part>` and
-`judge_<part>`; `_core` holds what they share. The references are written inline with torch
-or as a definition, never as NumPy functions with an answer's signature: nothing in
-`course_utils` can stand in for an answer (tests/test_grading_checkers.py tries every
-function of the package against every hidden test).
+One module per assignment (`ps1` ... `ps4`) holds each part's cases and `run_<part>`; the
+grader's half, `judge_<part>` and its references, is in `judges/psN.py`, a package the grading
+sandbox hides from the student's kernel; `_core` holds what both halves share. The references
+are written inline with torch or as a definition, never as NumPy functions with an answer's
+signature: nothing in `course_utils` can stand in for an answer (tests/test_grading_checkers.py
+tries every function of the package against every hidden test).
 """
 
 from __future__ import annotations
 
-from . import ps1, ps2, ps3, ps4
 from ._core import PAYLOAD_MIME, GradingFailure, PayloadError, collect, one_torch_thread, torch_message
 from .ps1 import (
     run_elu_backward,
@@ -81,22 +81,22 @@ __all__ = [
     "run_residual_stacked_lstm",
 ]
 
-_JUDGES = {**ps1.JUDGES, **ps2.JUDGES, **ps3.JUDGES, **ps4.JUDGES}
-
-
 def parts() -> list[str]:
     """Every part a hidden test can hand in (`grading.run_<part>`)."""
-    return sorted(_JUDGES)
+    return sorted(name.removeprefix("run_") for name in __all__ if name.startswith("run_"))
 
 
 def judge(part: str, payload) -> str | None:
     """The grader's verdict on what `run_<part>` handed in: None if the answer is right, else
-    the one-line message for the feedback. Never call this in the student's kernel."""
-    if part not in _JUDGES:
+    the one-line message for the feedback. Only the grader can call it: the references live
+    in `course_utils.grading.judges`, which the grading sandbox hides from the student's kernel."""
+    from .judges import JUDGES
+
+    if part not in JUDGES:
         raise KeyError(f"judge: no hidden test called {part!r}; expected one of {parts()}")
     try:
         with one_torch_thread():
-            _JUDGES[part](payload)
+            JUDGES[part](payload)
     except GradingFailure as failure:
         return str(failure)
     except PayloadError as error:
