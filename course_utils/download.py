@@ -36,9 +36,9 @@ __all__ = [
 CACHE_ENV = "COURSE_UTILS_CACHE"
 OFFLINE_ENV = "COURSE_UTILS_OFFLINE"
 
-# Larger pretrained vectors for the online cells of lessons 00 and 07. The URL and its checksum
+# Larger pretrained vectors for the online cells of lessons 00 and 07. The URLs and their checksums
 # come from gensim-data's published index (list.json in github.com/RaRe-Technologies/gensim-data,
-# entry "glove-wiki-gigaword-50": file_name, checksum), the same pair that
+# entries "glove-wiki-gigaword-50" and "-100": file_name, checksum), the same pairs that
 # `gensim.downloader.load("glove-wiki-gigaword-50")` verifies. gensim-data publishes MD5
 # checksums only, hence the "md5:" prefix; SHA-256 is the default for every other file.
 PRETRAINED_VECTORS = {
@@ -48,6 +48,16 @@ PRETRAINED_VECTORS = {
         "checksum": "md5:c289bc5d7f2f02c6dc9f2f9b67641813",
         "size": "66 MB",
         "description": "GloVe (Pennington, Socher & Manning 2014): 400,000 lower-cased words x 50 "
+                       "dimensions, trained on Wikipedia 2014 + Gigaword 5 (6 billion tokens); "
+                       "public domain (ODC PDDL); word2vec text format, gzipped",
+        "checksum_source": "gensim-data list.json (github.com/RaRe-Technologies/gensim-data)",
+    },
+    "glove-wiki-gigaword-100": {
+        "url": "https://github.com/RaRe-Technologies/gensim-data/releases/download/"
+               "glove-wiki-gigaword-100/glove-wiki-gigaword-100.gz",
+        "checksum": "md5:40ec481866001177b8cd4cb0df92924f",
+        "size": "128 MB",
+        "description": "GloVe (Pennington, Socher & Manning 2014): 400,000 lower-cased words x 100 "
                        "dimensions, trained on Wikipedia 2014 + Gigaword 5 (6 billion tokens); "
                        "public domain (ODC PDDL); word2vec text format, gzipped",
         "checksum_source": "gensim-data list.json (github.com/RaRe-Technologies/gensim-data)",
@@ -146,6 +156,8 @@ def download(url: str, checksum: str, filename: str | None = None,
     cache = Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir()
 
     if os.environ.get(OFFLINE_ENV, "").strip().lower() in ("1", "true", "yes"):
+        if not (cache / filename).is_file():   # nothing to verify: say so before pooch announces a download
+            raise OfflineError(f"{OFFLINE_ENV} is set, so no download was tried")
         downloader = _offline
     else:
         downloader = pooch.HTTPDownloader(progressbar=progress, timeout=timeout)

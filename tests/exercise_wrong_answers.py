@@ -6,4 +6,79 @@ mean, a gradient through the wrong path); tests/test_exercises.py applies it to 
 solution and checks that the exercise's check catches it and says what is wrong.
 """
 
-WRONG_ANSWERS: dict[tuple[str, str], list[tuple[str, str, str]]] = {}
+WRONG_ANSWERS: dict[tuple[str, str], list[tuple[str, str, str]]] = {
+    # ---- lesson 00: word vectors ----
+    ("00_word_vectors_recap", "cosine_similarity"): [
+        ("return float(u @ v / lengths)", "return float(u @ v)", "not divided by the lengths"),
+        ("np.linalg.norm(u) * np.linalg.norm(v)", "np.linalg.norm(u) + np.linalg.norm(v)",
+         "added, not multiplied"),
+        ("np.linalg.norm(u) * np.linalg.norm(v)", "np.linalg.norm(u) ** 2 * np.linalg.norm(v) ** 2",
+         "squared lengths"),
+        ("np.linalg.norm(u) * np.linalg.norm(v)", "np.linalg.norm(u)", r"only ‖u‖"),
+        ("return float(u @ v / lengths)", "return 1 - float(u @ v / lengths)", "cosine distance"),
+    ],
+    ("00_word_vectors_recap", "average_ranks"): [
+        ("np.arange(1, len(x) + 1)", "np.arange(len(x))", "count from 0"),
+        ("ranks[tied] = ranks[tied].mean()", "pass", "keep different ranks"),
+        ("ranks[tied] = ranks[tied].mean()", "ranks[tied] = ranks[tied].min()", "lowest of their ranks"),
+        ("np.argsort(x, kind=\"stable\")", "np.argsort(-x, kind=\"stable\")", "largest value has rank 1"),
+    ],
+    ("00_word_vectors_recap", "spearman_rho"): [
+        ("rank_x, rank_y = average_ranks(x), average_ranks(y)",
+         "rank_x, rank_y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)",
+         "Pearson's correlation of the values themselves"),
+        ("return float(cov / (rank_x.std() * rank_y.std()))",
+         "return float(1 - 6 * np.sum((rank_x - rank_y) ** 2) / (len(x) * (len(x) ** 2 - 1)))",
+         "textbook shortcut"),
+        ("return float(cov / (rank_x.std() * rank_y.std()))", "return float(cov)",
+         "not divided by their standard deviations"),
+        ("np.mean((rank_x - rank_x.mean()) * (rank_y - rank_y.mean()))", "np.cov(rank_x, rank_y)[0, 1]",
+         r"n − 1 but the standard deviations by n"),
+    ],
+    ("00_word_vectors_recap", "solve_analogy"): [
+        ("cos[[wv.index[a], wv.index[b], wv.index[c]]] = -np.inf", "pass", "not left out"),
+        ("unit[wv.index[b]] - unit[wv.index[a]] + unit[wv.index[c]]",
+         "unit[wv.index[a]] - unit[wv.index[b]] + unit[wv.index[c]]", "offset is reversed"),
+        ("cos = unit @ target / np.linalg.norm(target)", "cos = unit @ target", "not cosines"),
+        ("target = unit[wv.index[b]] - unit[wv.index[a]] + unit[wv.index[c]]",
+         "target = wv.vectors[wv.index[b]] - wv.vectors[wv.index[a]] + wv.vectors[wv.index[c]]",
+         "not scaled to length 1"),
+        ("best = np.argsort(-cos)[:k]", "best = np.argsort(-cos)[1:k + 1]", "answer 1 is"),
+        ("return [(wv.words[i], float(cos[i])) for i in best]", "return [wv.words[i] for i in best]",
+         r"\(word, score\) pairs"),
+    ],
+    # ---- lesson 01: the perceptron ----
+    ("01_perceptron", "unit"): [
+        ("z = x @ w + b", "z = x @ w", "b is not added"),
+        ("a = sigmoid(z)", "a = z", "σ is not applied"),
+        ("a = sigmoid(z)", "a = sigmoid(-z)", "sign of the exponent"),
+        ("a = sigmoid(z)", "a = np.tanh(z)", "tanh is used"),
+        ("z = x @ w + b", "z = w @ x + b", r"raised ValueError.*batch"),
+    ],
+    ("01_perceptron", "sigmoid_prime"): [
+        ("return s * (1 - s)", "return s * (1 + s)", "sign is flipped"),
+        ("return s * (1 - s)", "return 1 - s ** 2", "tanh′"),
+        ("return s * (1 - s)", "return z * (1 - z)", "applied to z itself"),
+        ("return s * (1 - s)", "return s", r"factor \(1 − σ\(z\)\) is missing"),
+        ("return s * (1 - s)", "return np.exp(-z) / (1 + np.exp(-z)) ** 2", "NaN or inf.*800"),
+    ],
+    ("01_perceptron", "collapse_linear"): [
+        ("W, b = W_next @ W, W_next @ b + b_next", "W, b = W @ W_next, W_next @ b + b_next", "wrong order"),
+        ("W, b = W_next @ W, W_next @ b + b_next", "W, b = W_next @ W, b + b_next", "simply added"),
+        ("W, b = W_next @ W, W_next @ b + b_next", "W, b = W_next @ W, b_next", "only the last layer's bias"),
+    ],
+    ("01_perceptron", "perceptron_update"): [
+        ("w = w + lr * (y - y_hat) * x", "w = w + lr * (y_hat - y) * x", "sign is flipped"),
+        ("w = w + lr * (y - y_hat) * x", "w = w + (y - y_hat) * x", "learning rate"),
+        ("w = w + lr * (y - y_hat) * x", "w = w + lr * y * x", "although the prediction is right"),
+        ("b = b + lr * (y - y_hat)", "b = b", "bias is not updated"),
+        ("y_hat = step(w @ x + b)", "y_hat = sigmoid(w @ x + b)", "delta rule"),
+        ("y_hat = step(w @ x + b)", "y_hat = int(w @ x + b >= 0)", r"\[z ≥ 0\]"),
+    ],
+    ("01_perceptron", "xor_network"): [
+        ("[-1.0, -1.0]])", "[1.0, 1.0]])", "computes OR"),
+        ("return step(h @ w_out + b_out)", "return 1 - step(h @ w_out + b_out)", "computes XNOR"),
+        ("w_out, b_out = np.array([1.0, 1.0]), -1.5", "w_out, b_out = np.array([1.0, 1.0]), -0.5",
+         r"wrong on the four inputs for the input\(s\) \[\(0, 0\), \(1, 1\)\]"),
+    ],
+}

@@ -1,4 +1,6 @@
-"""The "your turn" exercises of lessons 01 and 02: each solution passes its check, each stub fails it.
+"""The "your turn" exercises of lesson 02: each solution passes its check, each stub fails it.
+
+(Lesson 01's exercises are in the appendix format: tests/test_exercises.py covers them.)
 
 Each exercise in a lesson is three cells: a stub (a function whose body raises
 NotImplementedError), a check cell (course_utils.checks, prints ✓ or ✗) and a Markdown cell
@@ -23,7 +25,7 @@ from nbclient import NotebookClient
 from conftest import ROOT
 from exercise_helpers import exercises, printed
 
-NOTEBOOKS = ["01_perceptron.ipynb", "02_feedforward_network.ipynb"]
+NOTEBOOKS = ["02_feedforward_network.ipynb"]
 
 
 @pytest.mark.parametrize("name", NOTEBOOKS)

@@ -30,8 +30,8 @@ CLAIMS = [
 
 # (lesson number, number as written) -> the source of a value the lesson cites, not measures.
 LITERATURE = {
-    ("00", "0.6"): "WordSim353 Spearman ρ of vectors trained on billions of words (Pennington et al. 2014, "
-                   "GloVe, table 3)",
+    ("00", "0.658"): "WordSim353 Spearman ρ of GloVe's 300-dimensional vectors trained on 6 billion tokens "
+                     "(Pennington et al. 2014, table 3: 65.8)",
     ("00", "75"): "Google analogy accuracy of 300-dimensional vectors trained on billions of words "
                   "(Mikolov et al. 2013; Pennington et al. 2014, table 2)",
     ("07", "10"): "each additional LSTM layer reduced perplexity by nearly 10 % (Sutskever et al. 2014)",

@@ -16,6 +16,7 @@ removed afterwards.
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -58,10 +59,14 @@ def _run(targets: list[str], argv: list[str], skip_solved: bool = True) -> int:
         *(["--ignore-glob=*.solved.ipynb"] if skip_solved else []),
         "-o", "testpaths=", *targets, *argv,
     ]
-    # tools/ on the path so pytest can load the nbval_pins plugin (pinned outputs).
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
-        [str(ROOT / "tools"), *filter(None, [os.environ.get("PYTHONPATH")])]))
-    code = subprocess.call(command, cwd=ROOT, env=env)
+    # tools/ on the path so pytest can load the nbval_pins plugin (pinned outputs). Nothing is
+    # downloaded at test time and nothing downloaded before is used (an empty cache): every lesson
+    # runs its offline path, the one its pins record (lesson 00 loads GloVe when it can).
+    with tempfile.TemporaryDirectory(prefix="course-utils-cache-") as cache:
+        python_path = [str(ROOT / "tools"), *filter(None, [os.environ.get("PYTHONPATH")])]
+        env = dict(os.environ, COURSE_UTILS_OFFLINE="1", COURSE_UTILS_CACHE=cache,
+                   PYTHONPATH=os.pathsep.join(python_path))
+        code = subprocess.call(command, cwd=ROOT, env=env)
     if code == 5:
         print("No notebooks to execute yet: nothing failed.")
         return 0
