@@ -17,3 +17,7 @@ so the tests run each solution, each stub and known wrong answers against it in 
 (tests/test_exercises.py). Failure messages say what is wrong (the shape, which output or
 gradient, at which step, by how much); they never print the reference formula or code.
 """
+
+from course_utils.exercises._core import yours_or_course  # noqa: E402 (the lessons' one import)
+
+__all__ = ["yours_or_course"]

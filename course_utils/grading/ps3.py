@@ -76,15 +76,15 @@ WIDE = VOCAB ** MAX_LEN  # a beam that prunes nothing
 def tiny_lm(seed: int, scale: float, eos_bias: float, V: int = VOCAB, H: int = 6):
     """A random RNN LM as a step function step(token, h) -> (logits (V,), h), and h0.
     Token 0 (<bos>) is never generated; `eos_bias` sets how readily it ends (token 1)."""
-    from course_utils.nn.rnn_lm import init_rnn_lm, rnn_lm_step
+    from course_utils.nn.language_model import init_lm, lm_step
 
-    params = init_rnn_lm(V, 4, H, seed=seed)
+    params = init_lm("rnn", V, 4, H, seed=seed)
     c = np.zeros(V)
     c[0], c[1] = -30.0, eos_bias
     params = {**params, "U": params["U"] * scale, "c": c}
 
     def step(token, h):
-        logits, h_new = rnn_lm_step(params, np.array([int(token)]), np.asarray(h)[None])
+        logits, h_new = lm_step(params, np.array([int(token)]), np.asarray(h)[None], cell="rnn")
         return logits[0], h_new[0]
 
     return step, np.zeros(H)

@@ -9,6 +9,7 @@ blocks take their inputs first, then the weights (cs231n's order); a model's fun
 its params dict first (`ffn_forward(params, x)`, `lm_forward(params, inputs, targets, cell=...)`).
 
     activations          sigmoid, tanh, ReLU, identity and their derivatives (lesson 01)
+    perceptron           one unit, the perceptron update, stacked linear maps, XOR (lesson 01)
     layers               linear, softmax, cross-entropy, embedding (lessons 02-03)
     ffn                  the 2-layer feed-forward network (lesson 02)
     optim                sgd_step, Adagrad, Adam, gradient clipping; updates in place (02-06)
@@ -24,7 +25,6 @@ its params dict first (`ffn_forward(params, x)`, `lm_forward(params, inputs, tar
     bidirectional        a bidirectional layer over padded batches (lesson 07)
     stacked              deep (stacked) RNNs and LSTMs (lesson 07)
     encoders             sentence vectors and a softmax classifier head, cross-validation (07)
-    rnn_lm               two old names, kept until grading.py and ps3 use language_model
     _validate            the argument checks the modules share
 """
 
