@@ -209,6 +209,10 @@ def test_connectivity_strip_shows_the_gradients_and_the_prediction(model, rnn, l
         assert float(state["rows"][t][0][1]) == pytest.approx(norms[t], rel=5e-3)
     assert state["rows"][target + 1][0][1] == f"{100 * np.exp(log_probs[ids[target + 1]]):.1f}%"
     assert state["colours"][target + 2:] == [hover.NOT_AFTER] * (len(chars) - target - 2)
+    # Character k shows the guesses for it, made after reading k − 1; nothing guesses the first.
+    assert state["predictions"][0] == [] and state["predictions"][target + 1] == format_predictions(
+        probs[target:target + 1], vocab.tokens, 3)[0]
+    assert state["legend"]["low"] == "≤ 10⁻³ of the largest"
     assert state["colours"][int(np.argmax(norms))] == value_colours([1.0], "magma")[0]
     with pytest.raises(ValueError, match="target must lie in 0..28"):
         hover.connectivity_strip("RNN", chars, norms, 29, norms, probs, vocab.tokens, DECADES)
@@ -245,6 +249,7 @@ def test_bidirectional_strip_shows_both_directions():
     data = bidirectional_states(encoder, head, "a fine film")
     state = hover.bidirectional_strip(encoder, data, unit=1, selected=3)
     assert state["tokens"] == list("a fine film") and state["selected"] == 3
+    assert state["titles"][2] == "step 2: “f” (→ has read 3 steps, ← has read 9)"
     for t in (0, 5, 10):
         rows = dict(state["rows"][t])
         assert float(rows["→h"]) == pytest.approx(data["forward"][t, 1], abs=5e-4)

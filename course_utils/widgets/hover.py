@@ -143,11 +143,17 @@ def gates_strip(trace: dict, colour_by: str, probs, vocab_tokens, top_k: int = 5
         legend=colour_legend(f"colour: {GATE_LABELS[colour_by]} of unit {unit}", cmap, low, high, *ends))
 
 
+def _superscript(n: int) -> str:
+    return str(n).translate(str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹"))
+
+
 def connectivity_strip(name: str, chars, norms, target: int, colour_values, probs, vocab_tokens,
                        decades: int, top_k: int = 3) -> dict:
     """Lesson 06's connectivity strip for one model: the text, each character read before the
     prediction coloured by its gradient magnitude (magma, over `decades` powers of ten below
-    the largest), the predicted character chars[target+1] selected, later ones grey.
+    the largest), the predicted character chars[target+1] selected, later ones grey. Each
+    character k also shows the model's top_k guesses for it, made after reading chars[..k−1]
+    (the prediction that clicking k would look at).
 
     norms (target+1,) from `input_gradient_norms`; colour_values (target+1,) their colours'
     positions in [−1, 1]; probs (T, V) the model's next-character probabilities after
@@ -175,10 +181,10 @@ def connectivity_strip(name: str, chars, norms, target: int, colour_values, prob
             rows.append([["for this prediction", "not read yet"]])
     return strip_state(
         list(chars), np.zeros(T), colours=colours, titles=titles, rows=rows,
-        predictions=format_predictions(probs, vocab_tokens, top_k),
-        predictions_label=f"{name} expects next",
+        predictions=[[]] + format_predictions(probs[:-1], vocab_tokens, top_k),
+        predictions_label=f"{name}'s guesses for this character",
         legend=colour_legend(f"{name}: gradient magnitude", "magma", -1.0, 1.0,
-                             f"≤ 10^-{decades} of the largest", "the largest",
+                             f"≤ 10{_superscript(-decades)} of the largest", "the largest",
                              note="grey: after the predicted character"),
         selected=target + 1)
 
@@ -199,18 +205,17 @@ def cell_search_strip(text: str, window: slice, reading: dict, unit: int, which:
     high = max(1e-6, float(np.abs(values).max()))
     positions = range(len(text))[window]
     binary = kind == "binary"
-
-    def pattern_row(t):
-        if binary:
-            return ["pattern", "holds" if target[t] > 0.5 else "does not hold"]
-        return ["position", f"{int(target[t])}"]
+    shown = target[window].tolist()
+    pattern = ([["pattern", "holds" if x > 0.5 else "does not hold"] for x in shown] if binary
+               else [["position", f"{int(x)}"] for x in shown])
+    # one column of text per quantity (formatting Python floats: a few ms for 500 characters)
+    columns = [[[GATE_LABELS[k], f"{x:+.3f}" if k in "ch" else f"{x:.3f}"]
+                for x in reading[k][window, unit].tolist()] for k in ("c", "h", "f", "i", "o")]
 
     return strip_state(
         list(text[window]), values[window], low=-high, high=high,
         titles=[f"character {t}: “{shown_token(text[t])}”" for t in positions],
-        rows=[[pattern_row(t)] + [[GATE_LABELS[k], f"{reading[k][t, unit]:+.3f}" if k in "ch"
-                                   else f"{reading[k][t, unit]:.3f}"] for k in ("c", "h", "f", "i", "o")]
-              for t in positions],
+        rows=[[first, *rest] for first, *rest in zip(pattern, *columns, strict=True)],
         predictions=format_predictions(probs[window], vocab_tokens, top_k),
         predictions_label="the model expects next",
         marked=(target[window] > 0.5) if binary else None,
@@ -249,7 +254,8 @@ def bidirectional_strip(encoder: dict, data: dict, unit: int, selected: int = -1
     T = len(tokens)
     return strip_state(
         tokens, forward["h"][:, unit],
-        titles=[f"step {t} of {T}: “{shown_token(tok)}”" for t, tok in enumerate(tokens)],
+        titles=[f"step {t}: “{shown_token(tok)}” (→ has read {t + 1} steps, ← has read {T - t})"
+                for t, tok in enumerate(tokens)],
         rows=[rows(t) for t in range(T)],
         legend=colour_legend(f"colour: →h of unit {unit}", DIVERGING, -1.0, 1.0, "-1", "+1"),
         selected=selected, separator=" " if vocab.level == "word" else "")

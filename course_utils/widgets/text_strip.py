@@ -39,10 +39,13 @@ HERE = Path(__file__).parent
 HINT = "Point at a character to see its values; click it (or use ← → and Enter) to select it."
 
 
+SHOWN = {" ": "␣", "\n": "⏎", "\t": "⇥", "": "∅"}
+
+
 def shown_token(token: str) -> str:
     """A token as the details name it: space ␣, newline ⏎, tab ⇥ (the strip itself shows
     spaces as spaces: their colour is what matters there)."""
-    return {" ": "␣", "\n": "⏎", "\t": "⇥", "": "∅"}.get(token, token)
+    return SHOWN.get(token, token)
 
 
 def value_colours(values, cmap: str = DIVERGING, low: float = -1.0, high: float = 1.0) -> list[str]:
@@ -61,8 +64,8 @@ def value_colours(values, cmap: str = DIVERGING, low: float = -1.0, high: float 
 def colour_legend(label: str, cmap: str = DIVERGING, low: float = -1.0, high: float = 1.0,
                   low_text: str | None = None, high_text: str | None = None, note: str = "") -> dict:
     """The legend over the strip: a label, the two ends and nine colours along the map."""
-    return {"label": label, "low": low_text if low_text is not None else f"{low:+g}",
-            "high": high_text if high_text is not None else f"{high:+g}",
+    return {"label": label, "low": low_text if low_text is not None else f"{low:+.3g}",
+            "high": high_text if high_text is not None else f"{high:+.3g}",
             "colours": value_colours(np.linspace(low, high, 9), cmap, low, high), "note": note}
 
 
@@ -76,8 +79,9 @@ def format_predictions(probs, vocab_tokens, top_k: int = 5) -> list[list[list[st
     top_k = max(1, min(int(top_k), probs.shape[1]))
     order = np.argsort(-probs, axis=1, kind="stable")[:, :top_k]              # (T, k)
     top = np.take_along_axis(probs, order, axis=1)
-    return [[[shown_token(vocab_tokens[i]), f"{100 * p:.1f}%"] for i, p in zip(ids, ps, strict=True)]
-            for ids, ps in zip(order, top, strict=True)]
+    names = [shown_token(token) for token in vocab_tokens]
+    return [[[names[i], f"{100 * p:.1f}%"] for i, p in zip(ids, ps, strict=True)]
+            for ids, ps in zip(order.tolist(), top.tolist(), strict=True)]
 
 
 def strip_state(tokens, values, *, titles, rows, predictions=None, predictions_label: str = "",
@@ -109,7 +113,7 @@ def strip_state(tokens, values, *, titles, rows, predictions=None, predictions_l
         "tokens": [str(t) for t in tokens],
         "colours": list(colours) if colours is not None else value_colours(values, cmap, low, high),
         "titles": list(titles),
-        "rows": [[[str(label), str(value)] for label, value in row] for row in rows],
+        "rows": [list(row) for row in rows],           # each [[label, value], ...], strings
         "predictions": [list(p) for p in predictions] if predictions is not None else [[] for _ in range(T)],
         "predictions_label": predictions_label,
         "marked": [bool(m) for m in marked] if marked is not None else [False] * T,
