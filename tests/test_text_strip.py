@@ -257,7 +257,7 @@ def test_bidirectional_strip_shows_both_directions():
         assert len(rows["→f · i · o"].split(" · ")) == 3
     assert state["colours"] == value_colours(data["forward"][:, 1])
     H = data["forward"].shape[1]
-    planted = {"W": np.zeros((2, 2 * H)), "scale": np.ones(2 * H)}
+    planted = {"W": np.zeros((2, 2 * H)), "scale": np.full(2 * H, 0.01)}
     planted["W"][1, 2] = 3.0
     planted["W"][0, H + 1] = 9.0            # a backward unit: not a candidate
     assert hover.strongest_forward_unit(planted, H) == 2

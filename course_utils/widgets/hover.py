@@ -225,8 +225,9 @@ def cell_search_strip(text: str, window: slice, reading: dict, unit: int, which:
 
 def strongest_forward_unit(head: dict, hidden_dim: int) -> int:
     """The forward unit whose state the sentence classifier weighs most: the largest spread
-    of its weights across classes, in the units of the raw (unstandardised) state."""
-    W = np.asarray(head["W"], dtype=np.float64) / np.asarray(head["scale"], dtype=np.float64)
+    of its weights across classes. The head reads standardised features, so a weight is how
+    far one standard deviation of that unit moves a class's score."""
+    W = np.asarray(head["W"], dtype=np.float64)                          # (K, 2H)
     spread = W.max(axis=0) - W.min(axis=0)                               # (2H,)
     return int(np.argmax(spread[:hidden_dim]))
 
