@@ -228,7 +228,9 @@ def test_cell_search_strip_shows_the_unit_and_the_pattern(lstm, vocab):
     target = pattern_target(TEXT, "inside quotes")
     probs = hover.lm_probabilities(lstm, hs=reading["h"])
     window = slice(20, 60)
-    state = hover.cell_search_strip(TEXT, window, reading, 4, "h", target, "binary", probs, vocab.tokens)
+    guesses = format_predictions(probs, vocab.tokens, 3)
+    state = hover.cell_search_strip(TEXT, window, reading, 4, "h", target, "binary", guesses)
+    assert state["predictions"] == format_predictions(probs[window], vocab.tokens, 3)
     assert state["tokens"] == list(TEXT[window]) and state["marked"] == list(target[window] > 0.5)
     quote = TEXT.index('"We') + 1 - 20                 # "W", inside the quotes
     assert dict(state["rows"][quote])["pattern"] == "holds"
@@ -236,7 +238,7 @@ def test_cell_search_strip_shows_the_unit_and_the_pattern(lstm, vocab):
     assert float(dict(state["rows"][5])["hidden h"]) == pytest.approx(reading["h"][25, 4], abs=5e-4)
     assert state["titles"][5] == f"character 25: “{shown_token(TEXT[25])}”"
     in_word = pattern_target(TEXT, "position in the word")
-    words = hover.cell_search_strip(TEXT, window, reading, 4, "c", in_word, "position", probs, vocab.tokens)
+    words = hover.cell_search_strip(TEXT, window, reading, 4, "c", in_word, "position", guesses)
     assert dict(words["rows"][1])["position"] == "2" and not any(words["marked"])   # the "v" of "river"
 
 
@@ -247,7 +249,8 @@ def test_bidirectional_strip_shows_both_directions():
 
     encoder, head = char_model()
     data = bidirectional_states(encoder, head, "a fine film")
-    state = hover.bidirectional_strip(encoder, data, unit=1, selected=3)
+    reading = hover.bidirectional_reading(encoder, data["tokens"])
+    state = hover.bidirectional_strip(reading, unit=1, selected=3)
     assert state["tokens"] == list("a fine film") and state["selected"] == 3
     assert state["titles"][2] == "step 2: “f” (→ has read 3 steps, ← has read 9)"
     for t in (0, 5, 10):
@@ -261,3 +264,19 @@ def test_bidirectional_strip_shows_both_directions():
     planted["W"][1, 2] = 3.0
     planted["W"][0, H + 1] = 9.0            # a backward unit: not a candidate
     assert hover.strongest_forward_unit(planted, H) == 2
+
+
+def test_bidirectional_strip_reads_words_too():
+    from course_utils.data import tokenize_words
+    from course_utils.nn.bidirectional import init_bidirectional
+    from course_utils.widgets.bidirectional import bidirectional_states
+
+    words = Vocab.build(tokenize_words("the bank is on the river"), level="word")
+    fwd, bwd = init_bidirectional(3, 2, seed=0)
+    encoder = {"vocab": words, "E": np.random.default_rng(1).standard_normal((len(words), 3)),
+               "fwd": fwd, "bwd": bwd}
+    head = {"W": np.ones((2, 4)), "b": np.zeros(2), "mean": np.zeros(4), "scale": np.ones(4)}
+    data = bidirectional_states(encoder, head, "the bank is on the moon")
+    state = hover.bidirectional_strip(hover.bidirectional_reading(encoder, data["tokens"]), unit=0)
+    assert state["tokens"] == ["the", "bank", "is", "on", "the", "moon"] and state["separator"] == " "
+    assert float(dict(state["rows"][5])["←h"]) == pytest.approx(data["backward"][5, 0], abs=5e-4)

@@ -28,7 +28,7 @@ from course_utils.data import tokenize_words
 from course_utils.nn.encoders import classifier_probabilities, lstm_sentence_vectors
 from course_utils.plots import Blitter
 from course_utils.widgets.common import PlotImage, dashboard, readout, with_class
-from course_utils.widgets.hover import bidirectional_strip, strongest_forward_unit
+from course_utils.widgets.hover import bidirectional_reading, bidirectional_strip, strongest_forward_unit
 from course_utils.widgets.text_strip import TextStrip
 
 __all__ = ["bidirectional_states", "bidirectional_explorer", "MAX_STEPS"]
@@ -150,10 +150,10 @@ def bidirectional_explorer(encoder, head, sentences, labels=None,
                                         description="unit", continuous_update=True),
                       "cu-bidirectional-unit")
     strip = TextStrip("cu-bidirectional-strip")
-    on_show = {}   # the states of the text on show, for the unit slider
+    on_show = {}   # both directions' states and gates for the text on show, for the unit slider
 
     def show_strip(_=None):   # a new unit keeps the selected step; a new text starts with none
-        strip.show(bidirectional_strip(encoder, on_show["data"], unit.value, strip.selected))
+        strip.show(bidirectional_strip(on_show["reading"], unit.value, strip.selected))
 
     plot = PlotImage(figsize=(9.0, 5.4), dpi=80, nrows=2)
     plot.fig.set_layout_engine("none")                # fixed positions: the word labels change
@@ -190,7 +190,7 @@ def bidirectional_explorer(encoder, head, sentences, labels=None,
 
     def update(_=None):
         data = bidirectional_states(encoder, head, text.value)
-        on_show["data"] = data
+        on_show["reading"] = bidirectional_reading(encoder, data["tokens"])
         strip.selected = -1
         show_strip()
         T = len(data["tokens"])

@@ -24,7 +24,7 @@ from course_utils.nn.lstm import lstm_forward
 from course_utils.plots import nice_bound
 from course_utils.widgets.common import PlotImage, dashboard, readout, with_class
 from course_utils.widgets.hover import cell_search_strip, lm_probabilities, lstm_reading
-from course_utils.widgets.text_strip import TextStrip
+from course_utils.widgets.text_strip import TextStrip, format_predictions
 
 __all__ = ["PATTERNS", "lstm_states", "pattern_target", "cell_search", "cell_search_view"]
 
@@ -135,7 +135,7 @@ def cell_search_view(params, vocab, text, pattern="inside quotes", regex=r"[A-Z]
     all_states = lstm_states(params, vocab, text)
     # What pointing at a character shows: every gate of every unit, and the model's guesses.
     reading = lstm_reading(params, params["E"][[vocab.token_to_id(ch) for ch in text]])
-    probabilities = lm_probabilities(params, hs=reading["h"])
+    guesses = format_predictions(lm_probabilities(params, hs=reading["h"]), vocab.tokens, top_k=3)
     pattern_box = with_class(widgets.Dropdown(options=list(PATTERNS), value=pattern, description="pattern"),
                              "cu-cells-pattern")
     regex_box = with_class(widgets.Text(value=regex, description="regex", continuous_update=False),
@@ -205,7 +205,7 @@ def cell_search_view(params, vocab, text, pattern="inside quotes", regex=r"[A-Z]
         start = max(0, min(first - 60, len(text) - SHOWN_CHARS))
         window = slice(start, start + SHOWN_CHARS)
         text_view.show(cell_search_strip(text, window, reading, unit, which.value, target, result["kind"],
-                                         probabilities, vocab.tokens))
+                                         guesses))
         score = result["scores"][unit]
         what = ("mean inside − mean outside, in standard deviations" if result["kind"] == "binary"
                 else "correlation with the position")

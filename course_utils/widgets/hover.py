@@ -8,7 +8,7 @@
                                                         magnitude; the model's predictions
     cell_search_strip(text, window, reading, unit, ...) lesson 06: c, h and gates of the unit,
                                                         whether the pattern holds, predictions
-    bidirectional_strip(encoder, data, unit)            lesson 07: both directions' h, c and
+    bidirectional_strip(reading, unit)                  lesson 07: both directions' h, c and
                                                         gates of the unit
 
 Each returns a `strip_state` (course_utils.widgets.text_strip): plain lists of strings and
@@ -35,7 +35,8 @@ from course_utils.widgets.text_strip import (
 )
 
 __all__ = ["lstm_reading", "lm_probabilities", "hidden_state_strip", "gates_strip", "connectivity_strip",
-           "cell_search_strip", "bidirectional_strip", "strongest_forward_unit", "GATE_LABELS"]
+           "cell_search_strip", "bidirectional_reading", "bidirectional_strip", "strongest_forward_unit",
+           "GATE_LABELS"]
 
 GATE_LABELS = {"f": "forget f", "i": "input i", "g": "candidate g", "o": "output o",
                "c": "cell c", "h": "hidden h"}
@@ -190,14 +191,16 @@ def connectivity_strip(name: str, chars, norms, target: int, colour_values, prob
 
 
 def cell_search_strip(text: str, window: slice, reading: dict, unit: int, which: str, target, kind: str,
-                      probs, vocab_tokens, top_k: int = 3) -> dict:
+                      predictions) -> dict:
     """Lesson 06's cell-search strip: the characters text[window] coloured by the unit's
     `which` state ("c" or "h", on ± its largest |value| over the whole text), where a binary
     pattern holds underlined; each one shows c, h and the gates of the unit, the pattern's
     value there, and the LSTM LM's top_k guesses for the next character.
 
     reading: `lstm_reading` over the whole text ((T, H) per quantity); target (T,) from
-    `cell_search.pattern_target`; kind "binary" or "position"; probs (T, V).
+    `cell_search.pattern_target`; kind "binary" or "position"; predictions: the guesses after
+    every character of the text, `format_predictions(lm_probabilities(...), vocab_tokens, k)`
+    (formatted once per text: a new unit or pattern then costs only its own values).
     """
     if which not in ("c", "h"):
         raise ValueError(f"cell_search_strip: which must be 'c' or 'h', got {which!r}")
@@ -216,7 +219,7 @@ def cell_search_strip(text: str, window: slice, reading: dict, unit: int, which:
         list(text[window]), values[window], low=-high, high=high,
         titles=[f"character {t}: “{shown_token(text[t])}”" for t in positions],
         rows=[[first, *rest] for first, *rest in zip(pattern, *columns, strict=True)],
-        predictions=format_predictions(probs[window], vocab_tokens, top_k),
+        predictions=predictions[window],
         predictions_label="the model expects next",
         marked=(target[window] > 0.5) if binary else None,
         legend=colour_legend(f"colour: {GATE_LABELS[which]} of unit {unit}", DIVERGING, -high, high,
@@ -232,15 +235,24 @@ def strongest_forward_unit(head: dict, hidden_dim: int) -> int:
     return int(np.argmax(spread[:hidden_dim]))
 
 
-def bidirectional_strip(encoder: dict, data: dict, unit: int, selected: int = -1) -> dict:
+def bidirectional_reading(encoder: dict, tokens) -> dict:
+    """Both directions of the encoder over `tokens` (the steps of `bidirectional_states`):
+    {"tokens", "level", "forward": lstm_reading, "backward": lstm_reading}, row t of the
+    backward one after reading steps T−1 down to t."""
+    vocab = encoder["vocab"]
+    ids = np.array(vocab.encode(list(tokens) if vocab.level == "word" else "".join(tokens)))
+    x = np.asarray(encoder["E"], dtype=np.float64)[ids]                   # (T, D)
+    backward = lstm_reading(encoder["bwd"], x[::-1])
+    return {"tokens": list(tokens), "level": vocab.level, "forward": lstm_reading(encoder["fwd"], x),
+            "backward": {k: v[::-1] for k, v in backward.items()}}
+
+
+def bidirectional_strip(reading: dict, unit: int, selected: int = -1) -> dict:
     """Lesson 07's strip: the sentence coloured by →h^(t) of `unit`; each step shows h, c
     and the gates f, i, o of that unit in both directions (→ has read steps 0..t, ← steps
-    T−1 down to t). data: `bidirectional.bidirectional_states(...)`."""
-    vocab, tokens = encoder["vocab"], data["tokens"]
-    ids = np.array(vocab.encode(tokens if vocab.level == "word" else "".join(tokens)))
-    x = np.asarray(encoder["E"], dtype=np.float64)[ids]                   # (T, D)
-    forward = lstm_reading(encoder["fwd"], x)
-    backward = {k: v[::-1] for k, v in lstm_reading(encoder["bwd"], x[::-1]).items()}
+    T−1 down to t). reading: `bidirectional_reading(encoder, data["tokens"])`, computed once
+    per sentence (a new unit then costs only the formatting)."""
+    tokens, forward, backward = reading["tokens"], reading["forward"], reading["backward"]
     H = forward["h"].shape[1]
     if isinstance(unit, bool) or not isinstance(unit, (int, np.integer)) or not 0 <= unit < H:
         raise ValueError(f"bidirectional_strip: unit must be an integer in 0..{H - 1}, got {unit!r}")
@@ -259,4 +271,4 @@ def bidirectional_strip(encoder: dict, data: dict, unit: int, selected: int = -1
                 for t, tok in enumerate(tokens)],
         rows=[rows(t) for t in range(T)],
         legend=colour_legend(f"colour: →h of unit {unit}", DIVERGING, -1.0, 1.0, "-1", "+1"),
-        selected=selected, separator=" " if vocab.level == "word" else "")
+        selected=selected, separator=" " if reading["level"] == "word" else "")
