@@ -59,11 +59,14 @@ notebooks:
 	$(PY) tools/run_notebooks.py --solved notebooks $(PYTEST_ARGS)
 
 # Every lesson again, in a second environment with ipywidgets 7.7 and the oldest numpy and
-# matplotlib that pyproject.toml admits (requirements-compat.txt).
+# matplotlib that pyproject.toml admits (requirements-compat.txt); then the text strip in
+# JupyterLab 3 and Notebook 6 with ipywidgets 7.7, in headless Chromium.
 test-compat:
 	@PYTHON="$(PYTHON)" VENV="$(COMPAT_VENV)" sh tools/ensure_venv.sh compat
 	$(COMPAT_VENV)/bin/python -c "import numpy, matplotlib, ipywidgets; print('compat:', 'numpy', numpy.__version__, 'matplotlib', matplotlib.__version__, 'ipywidgets', ipywidgets.__version__)"
 	PATH="$(abspath $(COMPAT_VENV))/bin:$$PATH" $(COMPAT_VENV)/bin/python tools/run_notebooks.py notebooks $(PYTEST_ARGS)
+	PATH="$(abspath $(COMPAT_VENV))/bin:$$PATH" $(COMPAT_VENV)/bin/python -m pytest -p no:cacheprovider \
+		tests/test_text_strip_browser.py $(PYTEST_ARGS)
 
 # Every figure of the README's performance table (about 15 minutes; BENCH_ARGS=--quick: 2).
 BENCH_ARGS ?=

@@ -15,12 +15,12 @@ import os
 import platform
 import sys
 
-PACKAGES = ["course_utils", "numpy", "scipy", "matplotlib", "ipywidgets", "torch", "gensim",
+PACKAGES = ["course_utils", "numpy", "scipy", "matplotlib", "ipywidgets", "anywidget", "torch", "gensim",
             "tqdm", "threadpoolctl", "PIL", "pooch", "ipykernel", "jupyterlab", "notebook",
             "jupyterlab_widgets", "widgetsnbextension", "nbgrader"]
 # Needed to run the lessons (the rest are front ends and grading tools).
-REQUIRED = {"course_utils", "numpy", "scipy", "matplotlib", "ipywidgets", "torch", "gensim", "tqdm",
-            "threadpoolctl", "PIL"}
+REQUIRED = {"course_utils", "numpy", "scipy", "matplotlib", "ipywidgets", "anywidget", "torch", "gensim",
+            "tqdm", "threadpoolctl", "PIL"}
 
 
 def package_versions() -> dict[str, str | None]:
@@ -42,7 +42,8 @@ def in_kernel() -> bool:
 
 def front_end(versions: dict[str, str | None], kernel: bool = False) -> str:
     if "google.colab" in sys.modules:
-        return "Google Colab (widgets use Colab's own manager: core ipywidgets render)"
+        return ("Google Colab (widgets use Colab's own manager: core ipywidgets render; the text "
+                "strips turn on Colab's custom widget manager themselves)")
     if os.environ.get("BINDER_LAUNCH_HOST") or os.environ.get("BINDER_REQUEST"):
         where = "Binder"
     elif kernel:

@@ -106,17 +106,23 @@ def test_hidden_state_view_reacts_to_every_control(model, chars):
     view = hidden_state_view(model, chars, ["the cat sat on the mat.", "the dog"])
     assert {"cu-dashboard", "cu-hidden"} <= set(view._dom_classes)
     image, label = find(view, "cu-plot"), find(view, "cu-readout")
-    coloured = find(view, "cu-hidden-coloured")
+    strip = find(view, "cu-hidden-strip")
     step = find(view, "cu-hidden-step")
     assert step.max == len("the cat sat on the mat.")
+    assert strip.tokens == list("the cat sat on the mat.") and strip.selected == step.value - 1
 
     before = image.value, label.value
     step.value = 4
     assert image.value != before[0] and label.value != before[1] and "step 4" in label.value
 
-    before = image.value, coloured.value
+    before = image.value, strip.colours
     find(view, "cu-hidden-unit").value = 7
-    assert image.value != before[0] and coloured.value != before[1] and "unit 7" in label.value
+    assert image.value != before[0] and strip.colours != before[1] and "unit 7" in label.value
+    assert strip.rows[0][0][0] == "h of unit 7"
+
+    before = image.value, label.value
+    strip.selected = 1                    # a click on the second character: step 2
+    assert step.value == 2 and "step 2" in label.value and image.value != before[0]
 
     before = image.value
     find(view, "cu-hidden-pick").value = "the dog"

@@ -134,10 +134,18 @@ def test_gate_trace_is_the_lstm(lstm, vocab):
 def test_gates_view_reacts_to_every_control(lstm, vocab):
     view = gates_view(lstm, vocab, [TEXT[:40], TEXT[40:90]])
     assert "cu-gates" in view._dom_classes
-    assert changes(view, "cu-gates-unit", 5, "cu-plot", "cu-readout", "cu-gates-coloured") == [True] * 3
-    assert changes(view, "cu-gates-colour", "f", "cu-readout", "cu-gates-coloured") == [True, True]
-    assert changes(view, "cu-gates-pick", TEXT[40:90], "cu-plot", "cu-gates-coloured") == [True, True]
+    strip = find(view, "cu-gates-strip")
+    assert strip.tokens == list(TEXT[:40])
+    colours = strip.colours
+    assert changes(view, "cu-gates-unit", 5, "cu-plot", "cu-readout") == [True] * 2
+    assert strip.colours != colours and "unit 5" in strip.legend["label"]
+    colours = strip.colours
+    assert changes(view, "cu-gates-colour", "f", "cu-readout") == [True]
+    assert strip.colours != colours and strip.legend["label"] == "colour: forget f of unit 5"
+    assert changes(view, "cu-gates-pick", TEXT[40:90], "cu-plot") == [True]
+    assert strip.tokens == list(TEXT[40:90])
     assert changes(view, "cu-gates-text", "Another text.", "cu-plot", "cu-readout") == [True, True]
+    assert strip.tokens == list("Another text.") and len(strip.rows) == len(strip.predictions) == 13
 
 
 # ---- connectivity ----------------------------------------------------------------------------
@@ -163,13 +171,22 @@ def test_input_gradient_norms_match_torch(model, rnn, lstm, vocab):
 def test_connectivity_view_reacts_to_the_target(rnn, lstm, vocab):
     view = connectivity_view({"RNN": ("rnn", rnn), "LSTM": ("lstm", lstm)}, vocab, [TEXT[:60], TEXT[60:120]])
     assert "cu-connect" in view._dom_classes
-    coloured = [w for w in view.children if "cu-connect-coloured" in getattr(w, "_dom_classes", ())]
-    assert len(coloured) == 2
-    before = [w.value for w in coloured]
+    strips = [w for w in view.children if "cu-connect-strip" in getattr(w, "_dom_classes", ())]
+    assert len(strips) == 2 and all(s.tokens == list(TEXT[:60]) for s in strips)
+    before = [s.colours for s in strips]
     assert changes(view, "cu-connect-target", 10, "cu-plot", "cu-readout") == [True, True]
-    assert all(w.value != b for w, b in zip(coloured, before, strict=True))
+    assert all(s.colours != b and s.selected == 11 for s, b in zip(strips, before, strict=True))
+    # A click on character 25 of the LSTM's strip: the prediction of that character (target 24).
+    image, label = find(view, "cu-plot"), find(view, "cu-readout")
+    before = image.value, label.value
+    strips[1].selected = 25
+    assert find(view, "cu-connect-target").value == 24 and strips[0].selected == 25
+    assert image.value != before[0] and label.value != before[1]
+    strips[0].selected = 0                 # nothing predicts the first character: target 0
+    assert find(view, "cu-connect-target").value == 0 and strips[0].selected == strips[1].selected == 1
     assert changes(view, "cu-connect-pick", TEXT[60:120], "cu-plot", "cu-readout") == [True, True]
     assert find(view, "cu-connect-target").max == len(TEXT[60:120]) - 2
+    assert strips[0].tokens == list(TEXT[60:120])
 
 
 # ---- cell search -----------------------------------------------------------------------------
@@ -218,8 +235,13 @@ def test_cell_search_view_reacts_to_every_control(lstm, vocab):
     assert states["c"].shape == states["h"].shape == (len(TEXT), 12)
     view = cell_search_view(lstm, vocab, TEXT)
     assert "cu-cells" in view._dom_classes and set(PATTERNS) == set(find(view, "cu-cells-pattern").options)
-    assert changes(view, "cu-cells-rank", 3, "cu-plot", "cu-readout", "cu-cells-coloured") == [True] * 3
+    strip = find(view, "cu-cells-strip")
+    assert strip.tokens == list(TEXT) and any(strip.marked)        # the text is short: all of it shown
+    before = strip.colours
+    assert changes(view, "cu-cells-rank", 3, "cu-plot", "cu-readout") == [True] * 2
+    assert strip.colours != before and strip.rows[0][0] == ["pattern", "does not hold"]
     assert changes(view, "cu-cells-pattern", "position in the word", "cu-plot", "cu-readout") == [True, True]
+    assert not any(strip.marked) and strip.rows[1][0] == ["position", "1"]   # the "h" of "The"
     assert changes(view, "cu-cells-state", "h", "cu-plot", "cu-readout") == [True, True]
     find(view, "cu-cells-pattern").value = "regular expression"
     assert changes(view, "cu-cells-regex", "[0-9]", "cu-plot", "cu-readout") == [True, True]
@@ -241,5 +263,4 @@ def test_gates_text_colour_uses_the_chosen_units_own_range(lstm, vocab):
     darkest = {to_hex(colormaps["RdBu_r"](x)) for x in (0.0, 1.0)}
     for unit in (0, 7):
         find(view, "cu-gates-unit").value = unit
-        html = find(view, "cu-gates-coloured").value
-        assert any(f"background:{colour}" in html for colour in darkest), unit
+        assert darkest & set(find(view, "cu-gates-strip").colours), unit

@@ -19,8 +19,10 @@ import numpy as np
 
 from course_utils.nn.language_model import CELLS, cell_backward, cell_forward
 from course_utils.nn.layers import log_softmax
-from course_utils.plots import printable_token, text_spans_html
+from course_utils.plots import printable_token
 from course_utils.widgets.common import PlotImage, dashboard, readout, with_class, without_reentry
+from course_utils.widgets.hover import connectivity_strip, lm_probabilities
+from course_utils.widgets.text_strip import TextStrip
 
 __all__ = ["input_gradient_norms", "connectivity_view", "DECADES", "MAX_TEXT"]
 
@@ -75,7 +77,8 @@ def connectivity_view(models: dict, vocab, texts=None, target: int | None = None
     {"RNN": ("rnn", rnn_params), "LSTM": ("lstm", lstm_params)}.
 
     Controls: example text (cu-connect-pick), typed text (cu-connect-text), the target position
-    (cu-connect-target). One coloured text per model (HTML, class cu-connect-coloured).
+    (cu-connect-target). One text strip per model (cu-connect-strip): pointing at a character
+    shows its gradient and the model's guesses; clicking it makes it the predicted character.
     """
     import ipywidgets as widgets
 
@@ -97,9 +100,8 @@ def connectivity_view(models: dict, vocab, texts=None, target: int | None = None
                                                  min=0, max=last, description="target t",
                                                  continuous_update=True,
                                                  layout=widgets.Layout(width="70%")), "cu-connect-target")
-    coloured = {name: widgets.HTML() for name in names}
-    for html_widget in coloured.values():
-        html_widget.add_class("cu-connect-coloured")
+    strips = {name: TextStrip("cu-connect-strip") for name in names}
+    probabilities = {}   # (model, text) -> next-character probabilities after each position (T, V)
     label = readout("connect")
 
     plot = PlotImage(figsize=(11.0, 3.4))
@@ -141,11 +143,12 @@ def connectivity_view(models: dict, vocab, texts=None, target: int | None = None
             p_true = 100 * np.exp(log_probs[ids[t + 1]])
             parts.append(f"<b>{name}</b>: p(true) = {p_true:.1f}% (top: {guesses}); 90% of the gradient "
                          f"magnitude within the last {_reach(norms)} characters")
-            shown = chars[: t + 1] + [chars[t + 1]]
-            values = np.append(_colour_values(norms), -1.0)
-            coloured[name].value = (f"<div style='line-height:1.8'><b>{name}</b>&nbsp; "
-                                    + text_spans_html(shown, values, cmap="magma", highlight=t + 1)
-                                    + "</div>")
+            if (name, text) not in probabilities:
+                if len(probabilities) > 4 * len(names):
+                    probabilities.clear()
+                probabilities[name, text] = lm_probabilities(params, ids, cell=cell)
+            strips[name].show(connectivity_strip(name, list(text)[:MAX_TEXT], norms, t, _colour_values(norms),
+                                                 probabilities[name, text], vocab.tokens, DECADES))
         target_line.set_xdata([t, t])
         label.value = "<br>".join(parts)
         every_norm = np.concatenate(all_norms)
@@ -164,10 +167,15 @@ def connectivity_view(models: dict, vocab, texts=None, target: int | None = None
     def choose_example(change):
         text_box.value = change["new"]
 
+    def choose_predicted(change):  # a click on character k: the prediction of k, from k − 1
+        target_slider.value = min(max(0, change["new"] - 1), target_slider.max)
+
     pick.observe(choose_example, names="value")
+    for strip in strips.values():
+        strip.observe(choose_predicted, names="selected")
     update = without_reentry(redraw)
     for control in (text_box, target_slider):
         control.observe(update, names="value")
     update()
-    return dashboard("connect", [pick, text_box, target_slider, plot.image, *coloured.values(), label],
+    return dashboard("connect", [pick, text_box, target_slider, plot.image, *strips.values(), label],
                      title="Connectivity: the gradient of one prediction with respect to every earlier input")
