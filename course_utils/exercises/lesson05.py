@@ -73,6 +73,8 @@ def check_rnn_step_jacobian(rnn_step_jacobian):
                                                   torch_float64(hs[0])).numpy()
         h = hs[1]
         got = call("rnn_step_jacobian", rnn_step_jacobian, h.copy(), W_h.copy())
+        if got is None:
+            raise Wrong("rnn_step_jacobian returned None: return the (H, H) matrix")
         derivative = 1 - h * h                                        # (H,) tanh′(a)
         expect_close("the Jacobian ∂h^(t)/∂h^(t−1)", got, want, where=f"for H = {H}", hint=STEP_HINT,
                      mistakes={
@@ -111,8 +113,14 @@ def check_jacobian_norms(jacobian_norms):
             jacobian = torch.autograd.functional.jacobian(functools.partial(run, first=T - k, last=T),
                                                           states[T - 1 - k])
             want.append(torch.linalg.matrix_norm(jacobian, ord=2).item())
-        got = np.asarray(call("jacobian_norms", jacobian_norms, hs.copy(), W_h.copy()), dtype=float)
-        if got.shape == (T - 1,):
+        got = call("jacobian_norms", jacobian_norms, hs.copy(), W_h.copy())
+        if got is None:
+            raise Wrong("jacobian_norms returned None: return the array of norms")
+        try:
+            shape = np.shape(got)
+        except ValueError:  # a ragged list: expect_close below says what is wrong with it
+            shape = None
+        if shape == (T - 1,):
             raise Wrong(f"jacobian_norms returned {T - 1} norms {where}, expected {T}: the first entry is "
                         f"distance 0, ‖∂h^(T)/∂h^(T)‖ = ‖I‖ = 1")
         # The step Jacobians J^(t), t = 2 .. T, and plausible wrong versions of their product
