@@ -281,3 +281,25 @@ def test_perplexity_and_bits():
         mean_nll([0.5, 0.0])
     with pytest.raises(ValueError, match="finite and >= 0"):
         perplexity(float("nan"))
+
+
+@pytest.mark.parametrize("activation", ["tanh", "sigmoid", "relu", "identity"])
+def test_the_step_jacobian_is_torch_autograds(activation):
+    from course_utils.nn.rnn import rnn_step_jacobian
+
+    rng = np.random.default_rng(11)
+    nonlinearity = {"tanh": torch.tanh, "sigmoid": torch.sigmoid, "relu": torch.relu,
+                    "identity": lambda a: a}[activation]
+    for H in (1, 3, 6):
+        x, h_prev = rng.standard_normal(2), rng.standard_normal(H)
+        W_e, W_h, b = rng.standard_normal((H, 2)), rng.standard_normal((H, H)), rng.standard_normal(H)
+        W_e_t, W_h_t, b_t, x_t = (torch.tensor(v) for v in (W_e, W_h, b, x))
+
+        def step(h, W_e_t=W_e_t, W_h_t=W_h_t, b_t=b_t, x_t=x_t):
+            return nonlinearity(W_h_t @ h + W_e_t @ x_t + b_t)
+
+        h = step(torch.tensor(h_prev)).numpy()
+        want = torch.autograd.functional.jacobian(step, torch.tensor(h_prev)).numpy()
+        np.testing.assert_allclose(rnn_step_jacobian(h, W_h, activation), want, rtol=1e-12, atol=1e-14)
+    with pytest.raises(ValueError, match="h must be"):
+        rnn_step_jacobian(np.zeros((2, 3)), np.zeros((3, 3)))

@@ -20,12 +20,13 @@ faster (tested equal) for the models that train.
 import numpy as np
 
 from course_utils.nn import _validate
-from course_utils.nn.activations import activation_backward, activation_forward
+from course_utils.nn.activations import activation_backward, activation_forward, prime_from_output
 
 __all__ = [
     "init_rnn", "random_orthogonal",
     "rnn_step_forward", "rnn_step_backward",
     "rnn_forward", "rnn_backward",
+    "rnn_step_jacobian",
     "rnn_param_count",
 ]
 
@@ -113,6 +114,20 @@ def rnn_backward(dhs, cache):
         dW_h += dW_h_t
         db += db_t
     return np.stack(dxs, axis=1), dh_next, dW_e, dW_h, db
+
+
+def rnn_step_jacobian(h, W_h, activation="tanh"):
+    """The Jacobian of one step, ∂h^(t)/∂h^(t-1) = diag(σ'(a^(t))) W_h (lesson 05).
+
+    h: (H,) the state h^(t) = σ(a^(t)) of one sequence, W_h: (H, H) -> (H, H). σ' is read from
+    the output (tanh' = 1 − h²), so the pre-activation is not needed. Multiplying these
+    matrices step after step gives ∂h^(T)/∂h^(t), the path of every gradient back in time.
+    """
+    h = np.asarray(h)
+    if h.ndim != 1 or np.shape(W_h) != (h.shape[0], h.shape[0]):
+        raise ValueError(f"rnn_step_jacobian: h must be (H,) and W_h (H, H); got {h.shape} and "
+                         f"{np.shape(W_h)}")
+    return prime_from_output(h, activation)[:, None] * W_h    # row i scaled by unit i's σ'
 
 
 def rnn_param_count(input_dim, hidden_dim):
