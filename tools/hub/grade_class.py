@@ -82,7 +82,8 @@ def pending(course: Path, db_url: str, assignments: list[str] | None) -> dict[st
                 gradebook.find_assignment(assignment)
             except MissingEntry:
                 raise SystemExit(f"grade_class: assignment {assignment!r} is not in the gradebook "
-                                 f"{db_url}: run `nbgrader generate_assignment {assignment}` first")
+                                 f"{db_url}: run `nbgrader generate_assignment {assignment}` first"
+                                 ) from None
             left = [s for s in students if not is_graded(gradebook, course, assignment, s)]
             if left:
                 todo[assignment] = left

@@ -48,7 +48,8 @@ def service_user() -> str | None:
         return pwd.getpwnam("postgres").pw_name
     except KeyError:
         raise RuntimeError("as root, PostgreSQL must run as another user: the `postgres` account that "
-                           "Debian's postgresql package creates is missing (apt-get install postgresql)")
+                           "Debian's postgresql package creates is missing (apt-get install postgresql)"
+                           ) from None
 
 
 class Cluster:
@@ -100,15 +101,18 @@ class Cluster:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if server.poll() is not None:
-                raise RuntimeError(f"PostgreSQL exited ({server.returncode}):\n{self.log.read_text()[-3000:]}")
+                raise RuntimeError(f"PostgreSQL exited ({server.returncode}):\n{self._log_tail()}")
             if self._ready():
                 break
             time.sleep(0.3)
         else:
             self.stop()
-            raise RuntimeError(f"PostgreSQL did not start within {timeout} s:\n{self.log.read_text()[-3000:]}")
+            raise RuntimeError(f"PostgreSQL did not start within {timeout} s:\n{self._log_tail()}")
         self._create_database()
         return self.url
+
+    def _log_tail(self) -> str:
+        return self.log.read_text(errors="replace")[-3000:]
 
     def _psql(self, database: str, sql: str) -> subprocess.CompletedProcess:
         return subprocess.run([pg_binary("psql"), "-h", str(self.folder), "-U", SUPERUSER, "-d", database,
@@ -174,7 +178,7 @@ def main(argv=None) -> None:
             cluster.stop()
     except RuntimeError as error:
         print(f"postgres.py: {error}", file=sys.stderr)
-        raise SystemExit(1)
+        raise SystemExit(1) from None
 
 
 if __name__ == "__main__":
