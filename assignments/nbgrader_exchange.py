@@ -29,7 +29,7 @@ from nbgrader.exchange.default.collect import ExchangeCollect, groupby
 from nbgrader.exchange.default.submit import ExchangeSubmit
 
 OTHERS = 0o007  # the permission bits of users who are neither the owner nor in the group
-SUBMISSION_FOLDER_MODE = 0o2770  # owner and instructors' group; setgid keeps the group inside
+SUBMISSION_FOLDER_MODE = 0o770  # the student and the instructors' group
 
 
 class PrivateSubmit(ExchangeSubmit):
@@ -37,6 +37,20 @@ class PrivateSubmit(ExchangeSubmit):
 
     def set_perms(self, dest, fileperms, dirperms):
         super().set_perms(dest, fileperms & ~OTHERS, dirperms & ~OTHERS)
+
+    def do_copy(self, src, dest, log=None):
+        if os.path.dirname(os.path.abspath(dest)) != os.path.abspath(self.inbound_path):
+            return super().do_copy(src, dest, log)  # the student's own cache
+        # copytree gives the new folder the mode of the student's folder, which drops the setgid
+        # bit it inherited from inbound; the files nbgrader writes next (timestamp, secret) would
+        # then belong to the student's group, unreadable to the instructor. So: copy into a
+        # staging folder, and move its content into a folder made plainly (setgid kept).
+        staging = dest + ".copying"
+        super().do_copy(src, staging, log)
+        os.mkdir(dest)
+        for name in os.listdir(staging):
+            os.rename(os.path.join(staging, name), os.path.join(dest, name))
+        os.rmdir(staging)
 
     def copy_files(self):
         super().copy_files()

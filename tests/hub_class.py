@@ -262,6 +262,7 @@ class Instructor(Person):
         self.formgrader(f"manage_students/{student}/{assignment}")
         page.locator("td.name a", has_text=assignment).first.click()
         page.wait_for_selector(f"input.score#{cell}")
+        page.wait_for_load_state("networkidle")  # the grades are loaded and the fields bound
         field = page.locator(f"input.score#{cell}")
         field.fill(str(score))
         field.press("Tab")  # Formgrader saves a score when the field loses focus
@@ -270,6 +271,7 @@ class Instructor(Person):
             time.sleep(1)
             page.reload()
             page.wait_for_selector(f"input.score#{cell}")
+            page.wait_for_load_state("networkidle")
             if float(page.locator(f"input.score#{cell}").input_value() or "nan") == score:
                 return
             assert time.monotonic() < deadline, f"the score of {student} was not saved"
