@@ -185,9 +185,9 @@ def test_a_semester_on_the_hub_in_the_browser(hub, browser):
         student.page.goto(student.server(f"files/{PS1}/feedback/{timestamp}/{PS1}.html"))
         text = student.page.locator("body").inner_text()
         student.shot(f"10-{user}-feedback")
-        score = f"Score: {expected[user]:.1f} / 20.0"
-        assert score in text, f"{user} does not see their score {score!r}"
-        others = [f"Score: {expected[u]:.1f}" for u in hub.students if expected[u] != expected[user]]
+        total = f"{PS1} (Score: {expected[user]:.1f} / 20.0)"  # the page's header
+        assert total in text, f"{user} does not see their score {total!r}"
+        others = [f"{PS1} (Score: {expected[u]:.1f}" for u in hub.students if expected[u] != expected[user]]
         assert not [s for s in others if s in text]
 
     teacher.terminal(f"cd ~/{hub.state['course_id']} && nbgrader export")
@@ -211,3 +211,77 @@ def test_a_semester_on_the_hub_in_the_browser(hub, browser):
     assert "sgd_momentum_step" in submitted.read_text() and "raise ValueError('todo')" not in \
         submitted.read_text()
     print(f"semester loop in the browser: {time.monotonic() - start:.0f} s")
+
+
+# -- isolation between the students' accounts ---------------------------------------------------
+
+PS2 = "ps2_neural_lms"
+MARK_NOTEBOOK = ("import nbformat, sys\n"
+                 "path = sys.argv[1]\n"
+                 "nb = nbformat.read(path, as_version=4)\n"
+                 "nb.cells.append(nbformat.v4.new_markdown_cell(sys.argv[2]))\n"
+                 "nbformat.write(nb, path)\n")
+
+
+def denied(result) -> bool:
+    return result.returncode != 0 and ("Permission denied" in result.stderr
+                                       or "Operation not permitted" in result.stderr)
+
+
+def test_students_cannot_reach_the_course_or_each_other(hub):
+    alice, bob = hub.students[0], hub.students[1]
+    python = f"{hub.state['env']}/bin/python"
+    hub.nbgrader(hub.instructor, "generate_assignment", PS2, cwd=hub.course)
+    hub.nbgrader(hub.instructor, "release_assignment", PS2, cwd=hub.course)
+    for student in (alice, bob):
+        hub.nbgrader(student, "fetch_assignment", PS2)
+        mark = f"written by {student}, nobody else"
+        hub.as_user(student, python, "-c", MARK_NOTEBOOK, f"{PS2}/{PS2}.ipynb", mark, check=True)
+        hub.nbgrader(student, "submit", PS2)
+    inbound = hub.exchange / "inbound"
+    alices = next(p for p in inbound.iterdir() if p.name.startswith(f"{alice}+{PS2}+"))
+
+    # Bob cannot list the inbound folder, nor read, replace, delete or rename Alice's submission,
+    # even with its exact name (which he cannot learn: 72 random bits in it).
+    assert denied(hub.as_user(bob, "ls", str(inbound)))
+    assert denied(hub.as_user(bob, "ls", str(alices)))
+    for name in (f"{PS2}.ipynb", "submission_secret.txt", "timestamp.txt"):
+        assert denied(hub.as_user(bob, "cat", str(alices / name))), name
+    assert denied(hub.as_user(bob, "sh", "-c", f"echo 0 > '{alices}/{PS2}.ipynb'"))
+    assert denied(hub.as_user(bob, "rm", "-rf", str(alices)))
+    assert denied(hub.as_user(bob, "mv", str(alices), str(inbound / "mine-now")))
+    assert alices.is_dir() and f"written by {alice}" in (alices / f"{PS2}.ipynb").read_text()
+
+    # Bob forges a newer submission in Alice's name; the instructor's collect skips it.
+    forged = inbound / f"{alice}+{PS2}+2099-01-01 00:00:00.000000 UTC+forged"
+    hub.as_user(bob, "cp", "-r", str(hub.home(bob) / PS2), str(forged), check=True)
+    hub.as_user(bob, "sh", "-c", f"echo '2099-01-01 00:00:00.000000 UTC' > '{forged}/timestamp.txt'",
+                check=True)
+    collected = hub.nbgrader(hub.instructor, "collect", PS2, cwd=hub.course)
+    assert "claims to come from" in collected.stdout + collected.stderr
+    alices_copy = hub.course / "submitted" / alice / PS2 / f"{PS2}.ipynb"
+    assert f"written by {alice}" in alices_copy.read_text()
+    assert f"written by {bob}" not in alices_copy.read_text()
+
+    # The course directory (source/ holds the solutions, the gradebook every grade) and the
+    # repository it came from are closed to students; so is every other home.
+    for path in [hub.course, hub.course / "source" / PS2 / f"{PS2}.ipynb", hub.course / "gradebook.db",
+                 hub.course / "nbgrader_config.py", hub.home(hub.instructor), hub.home(alice),
+                 ROOT / "assignments" / "source" / PS2 / f"{PS2}.ipynb", ROOT / ".git" / "config"]:
+        assert denied(hub.as_user(bob, "cat", str(path))) or denied(hub.as_user(bob, "ls", str(path))), path
+    assert denied(hub.as_user(bob, "touch", str(hub.exchange / "outbound" / PS2 / "extra.txt")))
+
+    # Feedback: Bob gets his own page, never Alice's.
+    hub.nbgrader(hub.instructor, "autograde", PS2, "--Execute.timeout=30", cwd=hub.course)
+    hub.nbgrader(hub.instructor, "generate_feedback", PS2, cwd=hub.course)
+    hub.nbgrader(hub.instructor, "release_feedback", PS2, cwd=hub.course)
+    assert denied(hub.as_user(bob, "ls", str(hub.exchange / "feedback")))
+    hub.nbgrader(bob, "fetch_feedback", PS2)
+    hub.nbgrader(bob, "fetch_feedback", PS2, "--student", alice, check=False)
+    pages = list((hub.home(bob) / PS2 / "feedback").rglob("*.html"))
+    assert len(pages) == 1, pages
+    page = pages[0].read_text()
+    assert f"written by {bob}" in page and f"written by {alice}" not in page
+    hub.nbgrader(alice, "fetch_feedback", PS2)
+    alices_page = next((hub.home(alice) / PS2 / "feedback").rglob("*.html")).read_text()
+    assert f"written by {alice}" in alices_page
