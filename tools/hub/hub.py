@@ -341,7 +341,9 @@ def write_role_config(layout: Layout, state: dict) -> None:
             **{plugin: True for plugin in off_lab}}}, indent=1))
         off_server = INSTRUCTOR_ONLY_SERVER if role == "student" else []
         (folder / "jupyter_server_config.json").write_text(json.dumps({"ServerApp": {
-            "jpserver_extensions": {extension: False for extension in off_server}}}, indent=1))
+            "jpserver_extensions": {extension: False for extension in off_server},
+            # Not a login shell: /etc/profile would reset PATH and lose the class environment.
+            "terminado_settings": {"shell_command": ["/bin/bash"]}}}, indent=1))
     # Students: the course and the exchange, and submissions closed to other students.
     shutil.copy(COURSE / "nbgrader_exchange.py", layout.etc / "student" / "nbgrader_exchange.py")
     (layout.etc / "student" / "nbgrader_config.py").write_text(
