@@ -9,6 +9,12 @@ with the course's nbgrader_config.py (so whatever that configures applies: the g
 sandbox), for its share of the students: `--CourseDirectory.student_id_exclude` names everyone
 else. Shares are dealt round-robin, so every worker gets as many submissions of each assignment.
 
+Graders take turns on a course: a second grade_class on the same course root waits until the
+first is done (a lock file, `.grade_class.lock`, held for the whole run; the kernel releases it
+if a grader dies), then grades what is left. Two graders on one submission at once do not
+merely duplicate work: one's `--force` removes the folder the other's kernel runs in, and that
+submission is saved with every test at 0 as if it were the student's result.
+
 Only submissions that are not yet graded are handed out. A submission is graded when the
 gradebook holds an automatic score for every autograded cell of each of its notebooks and the
 autograded copy of every notebook it submitted exists. nbgrader alone skips a submission whose
@@ -25,6 +31,8 @@ SQLite takes one grading process at a time: more than one worker needs a databas
 from __future__ import annotations
 
 import argparse
+import datetime
+import fcntl
 import os
 import runpy
 import signal
@@ -144,6 +152,23 @@ class Worker(threading.Thread):
             os.killpg(self.process.pid, signal.SIGTERM)
 
 
+def take_turn(course: Path):
+    """An exclusive lock on the course's grading; waits (and says so) while another grader holds it."""
+    handle = open(course / ".grade_class.lock", "a+")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.seek(0)
+        print(f"grade_class: another grader is at work on this course ({handle.read().strip()}); "
+              "waiting for it to finish", flush=True)
+        fcntl.flock(handle, fcntl.LOCK_EX)
+    handle.seek(0)
+    handle.truncate()
+    handle.write(f"pid {os.getpid()} on {os.uname().nodename}, since {datetime.datetime.now():%H:%M:%S}")
+    handle.flush()
+    return handle
+
+
 def grade(course: Path, workers: int, db_url: str, assignments: list[str] | None, force: bool,
           extra: list[str], log_dir: Path) -> int:
     if workers < 1:
@@ -153,6 +178,7 @@ def grade(course: Path, workers: int, db_url: str, assignments: list[str] | None
             f"grade_class: --workers {workers} needs a database server, but the gradebook is SQLite "
             f"({db_url}), which takes one grading process at a time. Give --db-url "
             "postgresql+psycopg://USER@HOST/DB (docs/instructors.md), or --workers 1.")
+    lock = take_turn(course)  # held until this process ends
     everyone = submitted(course, assignments)
     todo = everyone if force else pending(course, db_url, assignments)
     count = sum(len(s) for s in todo.values())
@@ -160,8 +186,8 @@ def grade(course: Path, workers: int, db_url: str, assignments: list[str] | None
     print(f"grade_class: {count} of {total} submissions to grade, {workers} workers, "
           f"gradebook {db_url.split('?')[0]}", flush=True)
     log_dir.mkdir(parents=True, exist_ok=True)
-    lock = threading.Lock()
-    crew = [Worker(k, share, everyone, course, db_url, extra, log_dir, lock)
+    print_lock = threading.Lock()
+    crew = [Worker(k, share, everyone, course, db_url, extra, log_dir, print_lock)
             for k, share in enumerate(deal(todo, workers)) if share]
 
     def stop_all(signum, frame):
@@ -186,6 +212,7 @@ def grade(course: Path, workers: int, db_url: str, assignments: list[str] | None
         for failure in worker.failures:
             print(f"grade_class: worker {worker.number}: nbgrader autograde {failure}; "
                   f"see {worker.log_path}", flush=True)
+    lock.close()
     if missing:
         listing = "; ".join(f"{a}: {', '.join(s)}" for a, s in sorted(left.items()))
         print(f"grade_class: {missing} submissions are not graded ({listing}): run again", flush=True)
@@ -203,13 +230,14 @@ def main(argv=None) -> None:
     parser.add_argument("--db-url", default=None, help="gradebook URL (default: the course config's)")
     parser.add_argument("--assignment", action="append", default=None, help="repeatable; default all")
     parser.add_argument("--force", action="store_true", help="grade every submission again")
-    parser.add_argument("--log-dir", default=None, help="default: COURSE/autograde-logs")
+    parser.add_argument("--log-dir", default=None, help="default: COURSE/autograde-logs/<run>")
     args = parser.parse_args(argv)
     course = Path(args.course).resolve()
     if not (course / "nbgrader_config.py").is_file():
         raise SystemExit(f"grade_class: --course {course} is not a course root (no nbgrader_config.py)")
     db_url = args.db_url or course_db_url(course)
-    log_dir = Path(args.log_dir) if args.log_dir else course / "autograde-logs"
+    run_name = f"{datetime.datetime.now():%Y%m%d-%H%M%S}-{os.getpid()}"
+    log_dir = Path(args.log_dir) if args.log_dir else course / "autograde-logs" / run_name
     raise SystemExit(grade(course, args.workers, db_url, args.assignment, args.force, extra, log_dir))
 
 

@@ -428,29 +428,34 @@ def up(args) -> None:
         "env_vars": env_vars,
     }
     layout.save(state)
-    close_repository(state)
-    layout.save(state)
-    layout.home.mkdir(exist_ok=True)
-    layout.home.chmod(0o755)
-    for user in [state["instructor"], *state["students"]]:
-        create_user(user, layout.home / user, state, layout)
-    state["course_dir"] = str(make_course(layout, state))
-    make_exchange(layout, state)
-    write_role_config(layout, state)
-    check_students_can_run(layout, state)
-
-    passwords = {user: secrets.token_urlsafe(9) for user in [state["instructor"], *state["students"]]}
-    layout.passwords.touch(mode=0o600)
-    layout.passwords.write_text(json.dumps(passwords, indent=1))
-    layout.save(state)
-    start_hub(layout, state)
+    try:
+        close_repository(state)
+        layout.save(state)
+        layout.home.mkdir(exist_ok=True)
+        layout.home.chmod(0o755)
+        for user in [state["instructor"], *state["students"]]:
+            create_user(user, layout.home / user, state, layout)
+        state["course_dir"] = str(make_course(layout, state))
+        make_exchange(layout, state)
+        write_role_config(layout, state)
+        check_students_can_run(layout, state)
+        passwords = {user: secrets.token_urlsafe(9) for user in [state["instructor"], *state["students"]]}
+        layout.passwords.touch(mode=0o600)
+        layout.passwords.write_text(json.dumps(passwords, indent=1))
+        layout.save(state)
+        start_hub(layout, state)
+    except BaseException:
+        print(f"make hub: stopped half way; make hub-clean (hub.py down --root {layout.root}) "
+              "removes what it made", file=sys.stderr)
+        raise
 
     print(f"\nJupyterHub for the class is running at {state['url']}\n")
     print("  login                      password        role")
     for user, password in passwords.items():
         role = "instructor (Formgrader)" if user == state["instructor"] else "student (Assignments tab)"
         print(f"  {user:<26} {password:<15} {role}")
-    print(f"\nThe course directory is {state['course_dir']} (the instructor's; closed to students).")
+    print(f"\nFormgrader (instructor): {state['url']}user/{state['instructor']}/formgrader")
+    print(f"The course directory is {state['course_dir']} (the instructor's; closed to students).")
     print("The passwords are shown only now. Stop the hub and remove the users: make hub-clean\n")
 
 
