@@ -34,6 +34,7 @@ def graded_per_minute(output: str) -> float:
 def one_run(plan: dict, workers: int, cluster=None) -> tuple[float, float]:
     """(submissions per minute, mean load average during the run)."""
     from grading_class import grade_class, write_class
+
     from nbgrader_helpers import copy_course, run_nbgrader
 
     with tempfile.TemporaryDirectory() as tmp:
