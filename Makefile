@@ -13,11 +13,12 @@ export PATH := $(abspath $(VENV))/bin:$(PATH)
 
 COMPAT_VENV ?= .venv-compat
 
-.PHONY: lab test test-compat bench lint unit unit-fast notebooks strip lock clean-venv help sandbox-check
+.PHONY: lab test test-compat test-hub hub hub-clean bench lint unit unit-fast notebooks strip lock clean-venv help sandbox-check
 
 help:
 	@echo "make lab    install the course (first time: about 1-2 minutes) and start JupyterLab"
 	@echo "make test   install the course with test tools and run every test and notebook"
+	@echo "make hub    (as root) a demo class on a real JupyterHub: instructor + students; make hub-clean"
 
 # ensure_venv.sh EXTRA: create $(VENV) if absent; install -e .[EXTRA] with the lock as
 # constraints unless a stamp shows the same pyproject.toml + requirements.lock are installed.
@@ -79,6 +80,30 @@ bench:
 STRIP ?= notebooks/*.ipynb assignments/source/*/*.ipynb
 strip:
 	$(VENV)/bin/nbstripout --keep-id $(STRIP)
+
+# A demo class on a real JupyterHub on this machine (as root): one instructor and HUB_STUDENTS
+# students as local Unix users, the shared exchange, Formgrader and the Assignments tab
+# (tools/hub/hub.py). It prints the URL and the logins; make hub-clean stops it by PID and
+# removes the users and everything under HUB_ROOT.
+HUB_ROOT ?= /srv/neural-seq-models-hub
+HUB_STUDENTS ?= 3
+HUB_PORT ?= 8000
+HUB_IP ?= 127.0.0.1
+HUB_PREFIX ?= nsm-
+hub:
+	@PYTHON="$(PYTHON)" VENV="$(VENV)" sh tools/ensure_venv.sh dev
+	$(PY) tools/hub/hub.py up --root $(HUB_ROOT) --students $(HUB_STUDENTS) --port $(HUB_PORT) \
+		--ip $(HUB_IP) --prefix $(HUB_PREFIX)
+
+hub-clean:
+	@if [ -x $(PY) ]; then $(PY) tools/hub/hub.py down --root $(HUB_ROOT); \
+	else python3 tools/hub/hub.py down --root $(HUB_ROOT); fi
+
+# The class on a real hub, in a browser (the semester loop), isolation between the students'
+# accounts, and parallel grading on PostgreSQL (as root; about 15 minutes). .ci/run calls it.
+test-hub:
+	@PYTHON="$(PYTHON)" VENV="$(VENV)" sh tools/ensure_venv.sh dev
+	$(PY) -m pytest tests -m hub $(PYTEST_ARGS)
 
 # Refresh requirements.lock from the current .venv (after changing a pin on purpose).
 lock:

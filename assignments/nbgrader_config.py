@@ -99,3 +99,10 @@ c.GradingExecute.blocked_packages = ["torch", "course_utils.grading.judges"]
 # Feedback shows no hidden test: their regions are removed and test-cell tracebacks cut to
 # their last line (the checkers in course_utils.grading make that line say what failed).
 c.GenerateFeedback.preprocessors = [GetGrades, CSSHTMLHeaderPreprocessor, HideHiddenTests]
+
+# --- The exchange between real users (nbgrader_exchange.py, beside this file) ----------------
+# nbgrader collects a submission named after a student even when another account made it;
+# this collect skips it with a warning. (Students' side: PrivateSubmit, see the module.)
+from nbgrader_exchange import OwnerCheckedCollect  # noqa: E402
+
+c.ExchangeFactory.collect = OwnerCheckedCollect

@@ -12,7 +12,7 @@ from packaging.version import Version
 from conftest import ROOT
 
 # conda-forge package name -> PyPI name, where they differ
-CONDA_TO_PYPI = {"pytorch-cpu": "torch", "pytorch": "torch"}
+CONDA_TO_PYPI = {"pytorch-cpu": "torch", "pytorch": "torch", "jupyterhub-base": "jupyterhub"}
 
 
 def read_lock() -> dict[str, Version]:
