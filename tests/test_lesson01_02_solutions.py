@@ -1,4 +1,5 @@
-"""The "your turn" exercises of lessons 01 and 02: each solution passes its check, each stub fails it.
+"""The "your turn" exercises of lesson 01: each solution passes its check, each stub fails it.
+(Lesson 02's exercises have the appendix format and are covered by tests/test_exercises.py.)
 
 Each exercise in a lesson is three cells: a stub (a function whose body raises
 NotImplementedError), a check cell (course_utils.checks, prints ✓ or ✗) and a Markdown cell
@@ -23,7 +24,7 @@ from nbclient import NotebookClient
 from conftest import ROOT
 from exercise_helpers import exercises, printed
 
-NOTEBOOKS = ["01_perceptron.ipynb", "02_feedforward_network.ipynb"]
+NOTEBOOKS = ["01_perceptron.ipynb"]
 
 
 @pytest.mark.parametrize("name", NOTEBOOKS)
