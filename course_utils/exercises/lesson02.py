@@ -312,8 +312,7 @@ def _returned(result, params, function):
             if isinstance(result, dict) and set(result) == set(params) else True
         if changed:
             raise Wrong(f"{function} returned a new dict and left params as it was: update params itself "
-                        f"(in place), so that the training loop and the dashboard see the new weights, "
-                        f"and return it")
+                        f"(in place), as the lesson's training loops expect, and return it")
 
 
 SGD_HINT = "θ ← θ − η ∂L/∂θ for every parameter θ in params: a step against the gradient"
