@@ -88,7 +88,7 @@ def _class_case(rng, N, K):
     return rng.standard_normal((N, K)) * 2, rng.integers(0, K, size=N)
 
 
-CE_HINT = ("L = (1/N) Σ_n −log ŷ_{n, t_n}, and log ŷ_t = z_t − log Σ_j e^{z_j} "
+CE_HINT = ("L = (1/N) Σ_n −log ŷ_{n, y_n}, and log ŷ_k = z_k − log Σ_j e^{z_j} "
            "(shift by the row's largest logit first)")
 
 
@@ -171,6 +171,16 @@ def _net_case(rng, N, n0, n1, n2):
     return params, rng.standard_normal((N, n0))
 
 
+def _call_with_hint(ffn_forward, *args):
+    """The learner's forward pass; a matrix product of the wrong shapes gets the equation as a hint."""
+    try:
+        return call("ffn_forward", ffn_forward, *args)
+    except Wrong as wrong:
+        if "matmul" in str(wrong) or "shapes" in str(wrong):
+            raise Wrong(f"{wrong}. Hint: {FORWARD_HINT}") from None
+        raise
+
+
 def _torch_logits(params, x, activation):
     W, b, U, x_t = torch_float64(params["W"], params["b"], params["U"], x)
     return (_torch_activation(activation)(x_t @ W.T + b) @ U.T).numpy()
@@ -190,8 +200,7 @@ def check_ffn_forward(ffn_forward):
         before = {name: value.copy() for name, value in params.items()}
         for activation in ACTIVATION_NAMES:
             where = f"with φ = {activation} for a batch of {N} (n0 = {n0}, n1 = {n1}, n2 = {n2})"
-            z, _ = unpack("ffn_forward", call("ffn_forward", ffn_forward, params, x, activation),
-                          ("z", "cache"))
+            z, _ = unpack("ffn_forward", _call_with_hint(ffn_forward, params, x, activation), ("z", "cache"))
             want = _torch_logits(params, x, activation)
             no_b = dict(params, b=np.zeros(n1))
             mistakes = {"b is not added": _torch_logits(no_b, x, activation),
@@ -379,6 +388,10 @@ def check_adam_step(adam_step):
                     m, v = (1 - beta1) * g, (1 - beta2) * g * g
                     mistakes = {"the bias corrections are missing (m and v used as they are)":
                                 start[name] - lr * m / (np.sqrt(v) + eps),
+                                "the bias correction of m is missing":
+                                start[name] - lr * m / (np.abs(g) + eps),
+                                "the bias correction of v is missing":
+                                start[name] - lr * g / (np.sqrt(v) + eps),
                                 "ε is added inside the square root":
                                 start[name] - lr * g / np.sqrt(g * g + eps),
                                 "the square root of v̂ is missing": start[name] - lr * g / (g * g + eps)}

@@ -83,9 +83,14 @@ def check_window_lm_forward(window_lm_forward):
         params, contexts, targets = _case(rng, N, n, V, D, H)
         before = {name: value.copy() for name, value in params.items()}
         before_contexts = contexts.copy()
-        where = f"for {N} window(s) of n = {n} words (V = {V}, D = {D}, H = {H})"
-        loss, _ = unpack("window_lm_forward", call("window_lm_forward", window_lm_forward, params, contexts,
-                                                    targets), ("loss", "cache"))
+        where = f"for a batch of N = {N} windows of n = {n} words (V = {V}, D = {D}, H = {H})"
+        try:
+            result = call("window_lm_forward", window_lm_forward, params, contexts, targets)
+        except Wrong as wrong:  # a matrix product of the wrong shapes: say what e must be
+            if "matmul" in str(wrong) or "shapes" in str(wrong):
+                raise Wrong(f"{wrong}. Hint: {FORWARD_HINT}") from None
+            raise
+        loss, _ = unpack("window_lm_forward", result, ("loss", "cache"))
         for name, value in before.items():
             if not np.array_equal(value, params[name]):
                 raise Wrong(f"window_lm_forward changed params[{name!r}]: the forward pass only reads "
@@ -153,7 +158,7 @@ def check_window_lm_backward(window_lm_backward, window_lm_forward):
                     "pass first")
     for N, n, V, D, H in SHAPES:
         params, contexts, targets = _case(rng, N, n, V, D, H)
-        where = f"for {N} window(s) of n = {n} words (V = {V}, D = {D}, H = {H})"
+        where = f"for a batch of N = {N} windows of n = {n} words (V = {V}, D = {D}, H = {H})"
         _, cache = unpack("window_lm_forward", call("window_lm_forward", window_lm_forward, params, contexts,
                                                     targets), ("loss", "cache"))
         grads = call("window_lm_backward", window_lm_backward, cache)
