@@ -260,9 +260,9 @@ def draw_ffn(sizes=(3, 4, 2), ax=None):
 
 def draw_window_lm(n=3, ax=None, words=None):
     """Bengio et al.'s fixed-window LM: the n previous words are looked up in E, their vectors
-    concatenated into e (n·D numbers), h = tanh(W e + b), and ŷ = softmax(U h + c) is the
-    distribution of the next word. A longer window means a wider W: the limitation lesson 03
-    measures."""
+    concatenated into e (n·D numbers), h = tanh(W e + b), and ŷ = softmax(U h + b_y) is the
+    distribution of the next word (b_y is the output bias, params["c"] in the code). A longer
+    window means a wider W: the limitation lesson 03 measures."""
     _check_count("draw_window_lm", "n", n, 1, 6)
     if words is not None and len(words) != n:
         raise ValueError(f"draw_window_lm: words must hold n = {n} words, got {len(words)}")
@@ -271,9 +271,9 @@ def draw_window_lm(n=3, ax=None, words=None):
     xs = [1.0 + 1.7 * k for k in range(n)]
     for k, x in enumerate(xs):
         t = f"t-{n - k}"
-        label = f"“{words[k]}”" if words is not None else rf"$w_{{{t}}}$"
+        label = f"“{words[k]}”" if words is not None else rf"$x^{{({t})}}$"
         _box(d, f"w{k}", (x, 0.0), label, kind="input", width=1.45, height=0.55)
-        _box(d, f"e{k}", (x, 1.5), rf"$E[w_{{{t}}}]$", kind="input", width=1.45, height=0.55)
+        _box(d, f"e{k}", (x, 1.5), rf"$E[x^{{({t})}}]$", kind="input", width=1.45, height=0.55)
         _arrow(d, f"lookup{k}", f"w{k}", f"e{k}", "lookup" if k == 0 else None, label_offset=(-0.45, 0))
     middle = (xs[0] + xs[-1]) / 2
     concat = 1.7 * n - 0.25
@@ -286,10 +286,10 @@ def draw_window_lm(n=3, ax=None, words=None):
          width=3.6, height=0.6)
     for k in range(n):
         _arrow(d, f"e{k}-h", f"e{k}", "h", "$W$" if k == n - 1 else None, label_offset=(0.3, 0))
-    _box(d, "y", (middle, 4.4), r"$\hat{\mathbf{y}} = \mathrm{softmax}(U\mathbf{h} + \mathbf{c})$",
+    _box(d, "y", (middle, 4.4), r"$\hat{\mathbf{y}} = \mathrm{softmax}(U\mathbf{h} + \mathbf{b}_y)$",
          kind="output", width=4.2, height=0.6)
     _arrow(d, "h-y", "h", "y", "$U$", label_offset=(0.25, 0))
-    d.ax.text(middle, 5.0, r"$P(w_t \mid w_{t-n}, \dots, w_{t-1})$", ha="center", fontsize=FONT)
+    d.ax.text(middle, 5.0, r"$P(x^{(t)} \mid x^{(t-n)}, \dots, x^{(t-1)})$", ha="center", fontsize=FONT)
     return d
 
 
