@@ -8,6 +8,7 @@ solution and checks that the exercise's check catches it and says what is wrong.
 
 L02 = "02_feedforward_network"
 L03 = "03_neural_language_model"
+L07 = "07_bidirectional_and_deep_rnns"
 
 WRONG_ANSWERS: dict[tuple[str, str], list[tuple[str, str, str]]] = {
     # ---- lesson 00: word vectors ----
@@ -207,5 +208,22 @@ WRONG_ANSWERS: dict[tuple[str, str], list[tuple[str, str, str]]] = {
         ("return embeddings + hidden_layer + output_layer",
          "return (embeddings + hidden_layer + output_layer) / 1",
          r"whole number"),
+    ],
+    # ---- lesson 07: bidirectional and deep RNNs ----
+    (L07, "bidirectional_lstm"): [
+        ("np.where(real, lengths[:, None] - 1 - steps, steps)", "T - 1 - steps + 0 * rows",
+         r"whole padded row was reversed.*own length"),
+        ("hs_bwd = hs_rev[rows, source]", "hs_bwd = hs_rev", r"not put back in the sentence's order"),
+        ("[hs_fwd, hs_bwd]", "[hs_bwd, hs_fwd]", r"halves are in the wrong order"),
+        (" * real[:, :, None]", "", r"padded steps are not zero"),
+        ('bwd["W_e"], bwd["W_h"], bwd["b"]', 'fwd["W_e"], fwd["W_h"], fwd["b"]',
+         r"forward direction's weights"),
+        ("axis=2)", "axis=1)", r"has shape \(3, 12, 2\).*expected \(3, 6, 4\)"),
+    ],
+    (L07, "stacked_lstm"): [
+        ("lstm_forward(h,", "lstm_forward(x,", r"every layer read the input x"),
+        ("for params in layers:", "for params in layers[::-1]:", r"applied top first"),
+        ("for params in layers:", "for params in layers[:1]:", r"result is layer 1's states"),
+        ("h, _, _ = lstm_forward", "_, h, _ = lstm_forward", r"cell states"),
     ],
 }

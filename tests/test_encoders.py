@@ -173,3 +173,21 @@ def test_cross_validation_cannot_memorise_its_test_sentences(rng):
     accuracies, predictions = cross_validate(informative, labels, k=5, seed=0)
     assert accuracies.mean() >= 0.95
     assert np.mean(predictions == labels) == pytest.approx(accuracies.mean())
+
+
+def test_cross_validation_by_group_keeps_each_group_in_one_fold():
+    """Sentences of one document share a 'document feature' that identifies the document: split
+    by sentence, a head learns the document's label from its siblings in training; split by
+    document (groups), it cannot, and held-out accuracy falls to chance."""
+    documents = np.repeat(np.arange(40), 5)                        # 40 documents of 5 sentences
+    labels = (np.arange(40) % 2)[documents]
+    identity = np.eye(40)[documents]                               # which document, nothing else
+    by_sentence, _ = cross_validate(identity, labels, k=5, seed=0)
+    by_document, predictions = cross_validate(identity, labels, k=5, seed=0, groups=documents)
+    assert by_sentence.mean() == 1.0
+    assert 0.3 <= by_document.mean() <= 0.7
+    assert predictions.shape == (200,)
+    with pytest.raises(ValueError, match="groups must have one entry per example"):
+        cross_validate(identity, labels, groups=documents[:10])
+    with pytest.raises(ValueError, match="same label; group 0 has two"):
+        cross_validate(identity, np.r_[1, labels[1:]], groups=documents)
