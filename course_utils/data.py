@@ -431,6 +431,59 @@ def load_polarity() -> tuple[list[str], np.ndarray]:
     return sentences, np.array(labels, dtype=np.int64)
 
 
+def _unpickle_bunch(raw: bytes) -> dict:
+    """A pickled scikit-learn Bunch as a plain dict, allowing only the classes such a pickle
+    needs (dict, NumPy arrays and dtypes): no other code can run while it loads."""
+    import copyreg
+    import io
+    import pickle
+
+    try:
+        from numpy._core.multiarray import _reconstruct  # NumPy 2
+    except ImportError:                                         # NumPy 1
+        from numpy.core.multiarray import _reconstruct
+    allowed = {("copy_reg", "_reconstructor"): copyreg._reconstructor, ("__builtin__", "dict"): dict,
+               ("__builtin__", "object"): object, ("numpy", "ndarray"): np.ndarray,
+               ("numpy", "dtype"): np.dtype,
+               ("numpy.core.multiarray", "_reconstruct"): _reconstruct}
+
+    class Unpickler(pickle.Unpickler):
+        def find_class(self, module, name):
+            if module.startswith("sklearn.") and name == "Bunch":
+                return dict
+            if (module, name) in allowed:
+                return allowed[(module, name)]
+            raise pickle.UnpicklingError(f"load_newsgroups: refusing to load {module}.{name}")
+
+    return Unpickler(io.BytesIO(raw), encoding="latin1").load()
+
+
+def load_newsgroups() -> tuple[list[str], np.ndarray, list[str]]:
+    """200 Usenet posts from two groups of 20 Newsgroups (Lang 1995), 100 each, in file order.
+
+    Returns (texts, labels, names): labels 0 = alt.atheism, 1 = sci.space (names[label]). Each
+    text is a post's body with its whitespace collapsed: the header lines are dropped (they
+    name the newsgroup, i.e. the answer), and so are quoted lines (starting with ">") and the
+    "In article ... writes:" lines that introduce them. gensim ships the posts in its test data
+    as `mini_newsgroup`, a compressed pickle of scikit-learn's `fetch_20newsgroups` result; it
+    is read without scikit-learn, accepting only plain data.
+    """
+    import zlib
+
+    bunch = _unpickle_bunch(zlib.decompress(gensim_data_path("mini_newsgroup").read_bytes()))
+    texts = []
+    for post in bunch["data"]:
+        _, _, body = post.partition("\n\n")  # headers end at the first blank line
+        lines = [line for line in body.splitlines() if line.strip()
+                 and not line.lstrip().startswith(">") and not line.rstrip().endswith("writes:")]
+        texts.append(" ".join(" ".join(lines).split()))
+    labels = np.asarray(bunch["target"], dtype=np.int64)
+    return texts, labels, [str(name) for name in bunch["target_names"]]
+
+
+__all__ += ["load_newsgroups"]
+
+
 # ---- 2-D toy classification problems (lessons 01-02) -------------------------------------
 
 TOY_2D = ("gauss", "xor", "circles", "spirals")
