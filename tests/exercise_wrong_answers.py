@@ -211,14 +211,16 @@ WRONG_ANSWERS: dict[tuple[str, str], list[tuple[str, str, str]]] = {
     ],
     # ---- lesson 07: bidirectional and deep RNNs ----
     (L07, "bidirectional_lstm"): [
-        ("np.where(real, lengths[:, None] - 1 - steps, steps)", "T - 1 - steps + 0 * rows",
+        ("np.where(real, lengths[:, None] - 1 - steps, steps)", "T - 1 - steps + 0 * lengths[:, None]",
          r"whole padded row was reversed.*own length"),
         ("hs_bwd = hs_rev[rows, source]", "hs_bwd = hs_rev", r"not put back in the sentence's order"),
         ("[hs_fwd, hs_bwd]", "[hs_bwd, hs_fwd]", r"halves are in the wrong order"),
         (" * real[:, :, None]", "", r"padded steps are not zero"),
         ('bwd["W_e"], bwd["W_h"], bwd["b"]', 'fwd["W_e"], fwd["W_h"], fwd["b"]',
          r"forward direction's weights"),
-        ("axis=2)", "axis=1)", r"has shape \(3, 12, 2\).*expected \(3, 6, 4\)"),
+        # both directions read the reversed rows: no named mistake, the message says where and hints
+        ("lstm_forward(x, None", "lstm_forward(x[rows, source], None",
+         r"hs is wrong for a batch .* relative error .*Hint: →h\^\(t\) reads x\^\(1\.\.t\)"),
     ],
     (L07, "stacked_lstm"): [
         ("lstm_forward(h,", "lstm_forward(x,", r"every layer read the input x"),

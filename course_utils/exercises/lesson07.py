@@ -93,7 +93,7 @@ def check_bidirectional_lstm(bidirectional_lstm):
         whole = _torch_states([(fwd, bwd)], x, bidirectional=True)       # every row read to T, padding too
         fwd_unmasked = _torch_states([fwd], x)
         bwd_unmasked = reverse_padded(_torch_states([bwd], reverse_padded(x, lengths)), lengths)
-        expect_close("the states", got, want, where=where, hint=BIDIRECTIONAL_HINT, mistakes={
+        expect_close("hs", got, want, where=where, hint=BIDIRECTIONAL_HINT, mistakes={
             "the whole padded row was reversed: the backward direction then starts on the padding, which "
             "leaks into every state; reverse each row within its own length": whole * mask,
             "the whole padded row was reversed (the backward direction starts on the padding), and the "
@@ -136,4 +136,4 @@ def check_stacked_lstm(stacked_lstm):
                 "the layers were applied top first: layer 1 reads x, and the layers follow in order": _torch_states(
                     layers[::-1], x),
             })
-        expect_close("the top layer's states", got, want, where=where, hint=STACKED_HINT, mistakes=mistakes)
+        expect_close("the result (the top layer's states)", got, want, where=where, hint=STACKED_HINT, mistakes=mistakes)

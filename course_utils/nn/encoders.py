@@ -37,6 +37,7 @@ __all__ = [
     "final_states_forward",
     "final_states_backward",
     "lstm_sentence_vectors",
+    "encode_sentences",
     "init_softmax_classifier",
     "softmax_classifier_forward",
     "softmax_classifier_backward",
@@ -159,6 +160,32 @@ def lstm_sentence_vectors(x, lengths, params_fwd, params_bwd=None):
         hs, _ = bidirectional_forward(x, params_fwd, params_bwd, "lstm", lengths=lengths)
     s, _ = final_states_forward(hs, lengths, bidirectional=params_bwd is not None)
     return s, hs
+
+
+def encode_sentences(E, ids, lengths, params_fwd, params_bwd=None, batch_size=128):
+    """`lstm_sentence_vectors` of many sentences, `batch_size` at a time in order of length.
+
+    E: (V, D) the embeddings; ids (N, T), lengths (N,) as `pad_ids` returns them. Sentences of
+    similar length share a batch, so little padding is computed, and memory grows with
+    batch_size, not with N. Returns s (N, H) or (N, 2H), its rows in the order of `ids`.
+    """
+    fn = "encode_sentences"
+    ids, lengths = np.asarray(ids), np.asarray(lengths)
+    if ids.ndim != 2 or lengths.shape != (ids.shape[0],):
+        raise ValueError(f"{fn}: ids must be (N, T) and lengths (N,), got shapes {ids.shape} and "
+                         f"{lengths.shape}")
+    _validate.positive_int(fn, "batch_size", batch_size)
+    order = np.argsort(lengths, kind="stable")
+    parts = []
+    for start in range(0, len(order), batch_size):
+        rows = order[start:start + batch_size]
+        longest = int(lengths[rows].max())
+        s, _ = lstm_sentence_vectors(np.asarray(E)[ids[rows, :longest]], lengths[rows], params_fwd, params_bwd)
+        parts.append(s)
+    s = np.concatenate(parts)
+    out = np.empty_like(s)
+    out[order] = s
+    return out
 
 
 # --------------------------------------------------------------------------------------
