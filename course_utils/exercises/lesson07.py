@@ -22,13 +22,13 @@ BIDIRECTIONAL_CASES = ((3, 6, 3, 2, (6, 2, 4)), (4, 5, 2, 3, (1, 5, 3, 5)), (2, 
 # named; then a wider input and three layers
 STACKED_CASES = ((2, 5, 3, 3, 2), (3, 4, 4, 3, 2), (2, 6, 2, 3, 3))
 
-BIDIRECTIONAL_HINT = ("→h^(t) reads x^(1..t) and ←h^(t) reads x^(L_n) down to x^(t), where L_n is the row's own "
-                      "length: the backward direction starts at each row's last real step, not at the padding; "
-                      "its states go back to the sentence's order before h^(t) = [→h^(t) ; ←h^(t)], and padded "
-                      "steps hold zeros, as torch's packed sequences give")
-STACKED_HINT = ("h_1^(t) = LSTM_1(x^(t), h_1^(t−1)) and h_ℓ^(t) = LSTM_ℓ(h_ℓ−1^(t), h_ℓ^(t−1)): only layer 1 "
-                "reads x, every higher layer reads the whole sequence of states of the layer below, and the "
-                "result is the top layer's states")
+BIDIRECTIONAL_HINT = ("→h^(t) reads x^(1..t) and ←h^(t) reads x^(L_n) down to x^(t), where L_n is the "
+                      "row's own length: the backward direction starts at each row's last real step, not "
+                      "at the padding; its states go back to the sentence's order before h^(t) = "
+                      "[→h^(t) ; ←h^(t)], and padded steps hold zeros, as torch's packed sequences give")
+STACKED_HINT = ("h_1^(t) = LSTM_1(x^(t), h_1^(t−1)) and h_ℓ^(t) = LSTM_ℓ(h_ℓ−1^(t), h_ℓ^(t−1)): only "
+                "layer 1 reads x, every higher layer reads the whole sequence of states of the layer "
+                "below, and the result is the top layer's states")
 
 
 def _random_lstm(rng, D, H):
@@ -86,30 +86,32 @@ def check_bidirectional_lstm(bidirectional_lstm):
             raise Wrong(f"bidirectional_lstm returned a tuple of {len(got)}: return the states alone, one "
                         f"(N, T, 2H) array")
         if np.shape(got) == (N, T, H):
-            raise Wrong(f"bidirectional_lstm returned shape {np.shape(got)} {where}, expected {(N, T, 2 * H)}: "
-                        f"h^(t) holds both directions, H numbers each")
+            raise Wrong(f"bidirectional_lstm returned shape {np.shape(got)} {where}, expected "
+                        f"{(N, T, 2 * H)}: h^(t) holds both directions, H numbers each")
         mask = (np.arange(T)[None, :] < lengths[:, None])[:, :, None]    # (N, T, 1): the real steps
         fwd_half, bwd_half = want[..., :H], want[..., H:]
         whole = _torch_states([(fwd, bwd)], x, bidirectional=True)       # every row read to T, padding too
         fwd_unmasked = _torch_states([fwd], x)
         bwd_unmasked = reverse_padded(_torch_states([bwd], reverse_padded(x, lengths)), lengths)
+        same_weights = _torch_states([(fwd, fwd)], x, lengths, bidirectional=True)[..., H:]
         expect_close("hs", got, want, where=where, hint=BIDIRECTIONAL_HINT, mistakes={
             "the whole padded row was reversed: the backward direction then starts on the padding, which "
             "leaks into every state; reverse each row within its own length": whole * mask,
             "the whole padded row was reversed (the backward direction starts on the padding), and the "
             "padded steps are not zero": whole,
-            "the backward states were not put back in the sentence's order: ←h^(t) must sit at step t": np.concatenate(
-                [fwd_half, reverse_padded(bwd_half, lengths)], axis=2),
-            "the two halves are in the wrong order: h^(t) = [→h^(t) ; ←h^(t)], forward first": np.concatenate(
-                [bwd_half, fwd_half], axis=2),
+            "the backward states were not put back in the sentence's order: ←h^(t) must sit at step t":
+                np.concatenate([fwd_half, reverse_padded(bwd_half, lengths)], axis=2),
+            "the two halves are in the wrong order: h^(t) = [→h^(t) ; ←h^(t)], forward first":
+                np.concatenate([bwd_half, fwd_half], axis=2),
             "the padded steps are not zero (torch returns zeros there: they are not part of the "
             "sentence)": np.concatenate([fwd_unmasked, bwd_unmasked], axis=2),
-            "the backward direction used the forward direction's weights: each direction has its own": np.concatenate(
-                [fwd_half, _torch_states([(fwd, fwd)], x, lengths, bidirectional=True)[..., H:]], axis=2),
+            "the backward direction used the forward direction's weights: each direction has its own":
+                np.concatenate([fwd_half, same_weights], axis=2),
         })
 
 
-@exercise("stacked_lstm", success="matches torch.nn.LSTM(num_layers=2) and (num_layers=3) on 3 random shapes")
+@exercise("stacked_lstm", success="matches torch.nn.LSTM(num_layers=2) and (num_layers=3) on 3 random "
+                                  "shapes")
 def check_stacked_lstm(stacked_lstm):
     rng = cases_rng("lesson07.stacked_lstm")
     for N, T, D, H, L in STACKED_CASES:
@@ -117,23 +119,23 @@ def check_stacked_lstm(stacked_lstm):
         layers = [_random_lstm(rng, D if layer == 0 else H, H) for layer in range(L)]
         where = f"for {L} layers, x of shape {(N, T, D)} and H = {H}"
         want = _torch_states(layers, x)
-        got = call("stacked_lstm", stacked_lstm, x.copy(), [{k: v.copy() for k, v in p.items()} for p in layers])
+        given = [{k: v.copy() for k, v in p.items()} for p in layers]
+        got = call("stacked_lstm", stacked_lstm, x.copy(), given)
         if got is None:
             raise Wrong("stacked_lstm returned None: return the top layer's (N, T, H) states")
         if isinstance(got, (list, tuple)):
-            raise Wrong(f"stacked_lstm returned a {type(got).__name__} of {len(got)}: return the top layer's "
-                        f"states alone, one (N, T, H) array")
+            raise Wrong(f"stacked_lstm returned a {type(got).__name__} of {len(got)}: return the top "
+                        f"layer's states alone, one (N, T, H) array")
         mistakes = {
-            "the result is layer 1's states: every layer runs, and the result is the top layer's": _torch_states(
-                layers[:1], x),
+            "the result is layer 1's states: every layer runs, and the result is the top layer's":
+                _torch_states(layers[:1], x),
+            "the cell states c_ℓ were passed up: the next layer reads the hidden states h_ℓ = o ⊙ tanh(c_ℓ)":
+                _cell_states_passed_up(x, layers),
         }
-        mistakes["the cell states c_ℓ were passed up: the next layer reads the hidden states h_ℓ = o ⊙ "
-                 "tanh(c_ℓ)"] = _cell_states_passed_up(x, layers)
         if D == H:
-            mistakes.update({
-                "every layer read the input x: layer ℓ + 1 reads the states of layer ℓ": _torch_states(
-                    layers[-1:], x),
-                "the layers were applied top first: layer 1 reads x, and the layers follow in order": _torch_states(
-                    layers[::-1], x),
-            })
-        expect_close("the result (the top layer's states)", got, want, where=where, hint=STACKED_HINT, mistakes=mistakes)
+            mistakes["every layer read the input x: layer ℓ + 1 reads the states of layer ℓ"] = \
+                _torch_states(layers[-1:], x)
+            mistakes["the layers were applied top first: layer 1 reads x, and the layers follow in order"] = \
+                _torch_states(layers[::-1], x)
+        expect_close("the result (the top layer's states)", got, want, where=where, hint=STACKED_HINT,
+                     mistakes=mistakes)

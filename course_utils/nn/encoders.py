@@ -179,8 +179,8 @@ def encode_sentences(E, ids, lengths, params_fwd, params_bwd=None, batch_size=12
     parts = []
     for start in range(0, len(order), batch_size):
         rows = order[start:start + batch_size]
-        longest = int(lengths[rows].max())
-        s, _ = lstm_sentence_vectors(np.asarray(E)[ids[rows, :longest]], lengths[rows], params_fwd, params_bwd)
+        x = np.asarray(E)[ids[rows, :int(lengths[rows].max())]]      # (batch, longest, D)
+        s, _ = lstm_sentence_vectors(x, lengths[rows], params_fwd, params_bwd)
         parts.append(s)
     s = np.concatenate(parts)
     out = np.empty_like(s)
