@@ -35,13 +35,17 @@ ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
 sys.path.insert(0, str(ROOT))
 
-# The budgets of DESIGN.md section 8, keyed by the figure names that measure them.
+# The course's budgets on a 2-core CPU machine (README, "Performance"), keyed by the figure names
+# that measure them. 1.0 GB of kernel memory: Binder gives about 2 GB, and two open lessons and
+# the server must fit.
 BUDGETS = {
     "notebook_wall_s": ("≤", 60.0, "s", "one lesson notebook, executed"),
     "notebooks_total_wall_s": ("≤", 300.0, "s", "the whole series and all assignment sources"),
-    "notebook_peak_rss_mb": ("≤", 1536.0, "MB", "peak memory of one notebook kernel"),
+    "notebook_peak_rss_mb": ("≤", 1024.0, "MB", "peak memory of one notebook kernel"),
     "widget_update_median_ms": ("≤", 100.0, "ms", "widget update (median)"),
-    "lstm_numpy_vs_torch_ratio": ("≥", 0.6, "×", "NumPy LSTM vs torch.nn.LSTM training throughput"),
+    # At the size the budget names (batch 64, hidden 256, 64 steps); other sizes are reported.
+    "lstm_numpy_vs_torch_ratio": ("≥", 0.8, "×", "NumPy LSTM (fast kernel) vs torch.nn.LSTM training "
+                                  "throughput, batch 64, hidden 256, 64 steps"),
     "autograde_s": ("≤", 15.0, "s", "autograding one submission"),
 }
 
@@ -153,7 +157,7 @@ def budget_key(name: str) -> str:
     if base.startswith("widget_") and base.endswith("_median_ms"):
         return "widget_update_median_ms"
     if base.startswith("lstm_numpy_vs_torch_ratio"):
-        return "lstm_numpy_vs_torch_ratio"
+        return "lstm_numpy_vs_torch_ratio" if "[b64_h256_t64" in name else base + "[other sizes]"
     if base.startswith("autograde_s"):
         return "autograde_s"
     return base
