@@ -209,15 +209,22 @@ class Blitter:
     draws only the artists that move, and encodes the PNG.
 
         blit = Blitter(plot.fig, dpi=plot.dpi)
-        blit.add(point, tangent)            # the artists that move, drawn in zorder
-        plot.image.value = blit.full()      # after a static change (limits, title, a curve)
-        plot.image.value = blit.frame()     # after moving only the added artists
+        blit.add(point, tangent)                  # the artists that move, drawn in zorder
+        ...                                       # set everything: limits, titles, artists
+        plot.image.value = blit.show(key=name)    # the figure as it stands now
 
-    A full redraw costs what savefig costs; a frame skips all text, which is most of it.
-    `full(key=...)` also keeps the static picture under a key (e.g. the axes limits it was
-    drawn with); `use(key)` brings it back later without drawing. `layout=False` keeps the
-    figure's own positions (set by hand with subplots_adjust) instead of laying it out once.
+    A kept picture is right only for the static state it was drawn in. That state is `key`
+    (whatever the caller changes besides limits: a title, a curve, tick labels) together with
+    every axes' limits and scales, which `show` reads itself: a picture is reused only when
+    both match, so a dashboard cannot show new artists on an old picture's axes. A new state
+    costs what savefig costs (the picture is drawn and kept, up to `keep` of them); a known one
+    skips all text, which is most of a redraw. `layout=False` keeps the figure's own
+    positions (set by hand) instead of laying it out once on the first draw.
+
+    `Blitter.reuse = False` (for tests) draws every frame in full, reusing nothing.
     """
+
+    reuse = True
 
     def __init__(self, fig, dpi: float = 90, compress_level: int = 1, layout: bool = True,
                  keep: int = 16):
@@ -227,9 +234,10 @@ class Blitter:
         self.dpi = dpi
         self.compress_level = compress_level  # PNG: fast over small, the bytes stay local
         self.layout = layout
-        self.keep = keep  # how many static pictures `full(key=...)` remembers
+        self.keep = keep  # how many static pictures are remembered
         self.artists: list = []
         self._background = None
+        self._state = None
         self._saved: dict = {}
         self._laid_out = not layout
         if not isinstance(fig.canvas, FigureCanvasAgg):
@@ -252,35 +260,50 @@ class Blitter:
         self.artists = [a for a in self.artists if a is not artist]
         artist.remove()
 
+    def static_state(self, key=None) -> tuple:
+        """`key` with every axes' limits and scales: what a kept picture depends on."""
+        return (key, tuple((ax.get_xlim(), ax.get_ylim(), ax.get_xscale(), ax.get_yscale(),
+                            ax.get_visible()) for ax in self.fig.axes))
+
+    def show(self, key=None) -> bytes:
+        """The figure as it stands, as PNG bytes: the kept picture of this static state (see
+        the class) with the moving artists drawn on it, or a new picture, drawn and kept."""
+        state = self.static_state(key)
+        if not (self.reuse and self._laid_out):
+            return self._draw(state)
+        if state != self._state:
+            if state not in self._saved:
+                return self._draw(state)
+            self._background, self._state = self._saved[state], state
+        return self._frame()
+
     def full(self, relayout: bool = False, key=None) -> bytes:
-        """Draw the static picture anew (laying out the figure the first time or on request,
-        which forgets the kept pictures: the axes may have moved), then a frame on it."""
-        if self.layout and (relayout or not self._laid_out):
+        """Draw the static picture anew (laying out the figure again on request, which forgets
+        the kept pictures: the axes may have moved) and keep it, then a frame on it."""
+        if relayout and self.layout:
+            self._laid_out = False
+        return self._draw(self.static_state(key))
+
+    def frame(self) -> bytes:
+        """After moving only the added artists: the same as `show` with the last key."""
+        return self.show(self._state[0] if self._state else None)
+
+    def _draw(self, state) -> bytes:
+        if not self._laid_out:
             freeze_layout(self.fig, self.dpi)
             self._laid_out = True
             self._saved.clear()
+            state = self.static_state(state[0])   # the layout may have moved the limits
         canvas = self.fig.canvas
         canvas.draw()
-        self._background = canvas.copy_from_bbox(self.fig.bbox)
-        if key is not None:
-            self._saved.pop(key, None)
-            self._saved[key] = self._background
-            while len(self._saved) > self.keep:
-                self._saved.pop(next(iter(self._saved)))  # the oldest
-        return self.frame()
+        self._background, self._state = canvas.copy_from_bbox(self.fig.bbox), state
+        self._saved.pop(state, None)
+        self._saved[state] = self._background
+        while len(self._saved) > self.keep:
+            self._saved.pop(next(iter(self._saved)))  # the oldest
+        return self._frame()
 
-    def use(self, key) -> bool:
-        """Take the static picture kept under `key` (True), or report there is none (False).
-        The caller must have put the static artists back into that picture's state."""
-        if key not in self._saved:
-            return False
-        self._background = self._saved[key]
-        return True
-
-    def frame(self) -> bytes:
-        """The static picture with the moving artists drawn on it, as PNG bytes."""
-        if self._background is None:
-            return self.full()
+    def _frame(self) -> bytes:
         canvas = self.fig.canvas
         canvas.restore_region(self._background)
         for artist in sorted(self.artists, key=lambda a: a.get_zorder()):

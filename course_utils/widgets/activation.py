@@ -154,12 +154,7 @@ def activation_explorer(activations=None, function: str | None = None, z: float 
             curve_da.set_data(data["z_grid"], data["da_grid"])
             set_function_axes(name, data)
             shown["name"] = name
-            if blit.use(name):  # drawn before: reuse its static picture
-                plot.image.value = blit.frame()
-            else:
-                plot.image.value = blit.full(key=name)
-        else:  # only z moved: redraw the point and the tangent
-            plot.image.value = blit.frame()
+        plot.image.value = blit.show(key=name)  # a picture per function: z moves only the point
 
     choose.observe(update, names="value")
     z_slider.observe(update, names="value")

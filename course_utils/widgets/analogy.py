@@ -213,7 +213,7 @@ def analogy_explorer(models, a: str | None = None, b: str | None = None, c: str 
         unknown = [f"'{word}'" for _, word in data["missing"]]
         message.set_text(f"{', '.join(unknown)}\nnot in the vocabulary" if unknown else "")
         label.value = _readout_html(data, model.value, len(wv))
-        plot.image.value = blit.frame()
+        plot.image.value = blit.show()
 
     def pick_example(change):
         if change["new"] < 0:

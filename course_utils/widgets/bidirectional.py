@@ -215,7 +215,7 @@ def bidirectional_explorer(encoder, head, sentences, labels=None,
         if data["truncated"]:
             parts.append(f"cut to the first {MAX_STEPS} steps")
         label.value = " &nbsp;·&nbsp; ".join(parts)
-        plot.image.value = blit.frame()               # the static parts were drawn once
+        plot.image.value = blit.show()                # the static parts were drawn once
 
     def choose_sentence(change):
         text.value = sentences[change["new"]]         # the text box's observer redraws

@@ -216,12 +216,9 @@ def cell_search_view(params, vocab, text, pattern="inside quotes", regex=r"[A-Z]
                        f"background = the unit's value (red +, blue −), orange underline = the pattern.")
         bound = nice_bound(1.05 * float(np.abs(values).max()))   # the chosen unit's range
         strip.set_extent((0, len(text), -bound, bound))
-        if blit.use(bound):   # one static picture per y range
-            plot.image.value = blit.frame()
-            return
         ax_trace.set_xlim(0, len(text))
         ax_trace.set_ylim(-bound, bound)
-        plot.image.value = blit.full(key=bound)
+        plot.image.value = blit.show()   # one static picture per y range
 
     for control in (pattern_box, regex_box, which, rank):
         control.observe(update, names="value")

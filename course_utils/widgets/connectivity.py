@@ -159,14 +159,10 @@ def connectivity_view(models: dict, vocab, texts=None, target: int | None = None
         positive = every_norm[every_norm > 0]
         low = np.floor(np.log10(positive.min())) if positive.size else -10.0
         high = np.ceil(np.log10(positive.max())) if positive.size else 0.0
-        key = (len(ids), max(low, high - 12), high)
-        if blit.use(key):
-            plot.image.value = blit.frame()
-            return
         ax.set_xlim(-0.5, len(ids) - 1.5)
-        ax.set_ylim(10.0 ** key[1], 10.0 ** (key[2] + 0.2))
+        ax.set_ylim(10.0 ** max(low, high - 12), 10.0 ** (high + 0.2))
         state["text"] = text
-        plot.image.value = blit.full(key=key)
+        plot.image.value = blit.show()
 
     def choose_example(change):
         text_box.value = change["new"]

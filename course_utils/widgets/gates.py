@@ -112,7 +112,7 @@ def gates_view(params: dict, vocab, texts=None, unit: int = 0):
     f_line, = ax_line.plot([], [], color="#e08214", linewidth=1.0, linestyle=":", label="forget gate f")
     ax_line.legend(loc="upper left", fontsize=8, ncols=3)
     blit.add(c_line, h_line, f_line)
-    state = {"text": None, "kept": set()}
+    state = {"text": None}
 
     def show_text_axes(trace):
         T = len(trace["tokens"])
@@ -148,14 +148,8 @@ def gates_view(params: dict, vocab, texts=None, unit: int = 0):
         if text_box.value != state["text"]:
             show_text_axes(trace)
             state["text"] = text_box.value
-            state["kept"] = set()
-        key = (text_box.value, bound)
-        if key in state["kept"] and blit.use(key):   # only the unit's lines moved
-            plot.image.value = blit.frame()
-            return
         ax_line.set_ylim(-bound, bound)
-        state["kept"].add(key)
-        plot.image.value = blit.full(key=key)
+        plot.image.value = blit.show(key=text_box.value)   # the heatmaps and ticks show this text
 
     def choose_example(change):
         text_box.value = change["new"]

@@ -279,11 +279,8 @@ def gradient_flow_view(params, ids, spectral_radius=1.0, activation="tanh", seq_
                                if diverged else "")
         label.value = _readout_html(data, radius.value, act.value, clip.value)
         # Fixed axes (only the length T moves the x axis): every other change redraws just the lines.
-        if blit.use(key[2]):
-            plot.image.value = blit.frame()
-            return
         ax_norm.set_xlim(0, key[2] - 1)
-        plot.image.value = blit.full(key=key[2])
+        plot.image.value = blit.show()
 
     for control in (radius, act, length, clip):
         control.observe(update, names="value")

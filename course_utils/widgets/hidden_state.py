@@ -255,10 +255,8 @@ def hidden_state_view(params: dict, vocab, texts=None, unit: int = 0, top_k: int
         label.value = _readout_html(data)
         if text != state["text"]:
             state["text"] = text
-            if set_text_axes(data):
-                plot.image.value = blit.full()
-                return
-        plot.image.value = blit.frame()
+            set_text_axes(data)
+        plot.image.value = blit.show(key=text)   # the tick labels show this text
 
     def choose_example(change):
         text_box.value = change["new"]

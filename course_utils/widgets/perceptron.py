@@ -153,7 +153,7 @@ def perceptron_explorer(w=(1.0, 1.0), b=-1.5, datasets=None, dataset: str | None
         w_label.set_visible(arrow.get_visible())
         chosen.set_data([chosen_point[0]], [chosen_point[1]])
         label.value = _readout_html(choose.value, weights, b_slider.value, chosen_point, data)
-        plot.image.value = blit.frame()
+        plot.image.value = blit.show()
 
     for control in (choose, w1, w2, b_slider, x1, x2):
         control.observe(update, names="value")

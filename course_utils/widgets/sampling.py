@@ -141,9 +141,7 @@ def sampling_view(params: dict, vocab, prompt: str = "The ", temperature: float 
             ax.set_xticks(positions)
             ax.set_xticklabels([display_token(t) for t in data["top_tokens"]], family="monospace")
             state["prompt"] = prompt_box.value
-            plot.image.value = blit.full()
-        else:
-            plot.image.value = blit.frame()
+        plot.image.value = blit.show(key=prompt_box.value)   # the tick labels: its top tokens
 
     def new_sample(_button):
         state["seed"] += 1

@@ -162,7 +162,7 @@ def similarity_scatter(models, datasets=None, dataset: str | None = None, word: 
         rho = "ρ undefined" if np.isnan(data["rho"]) else f"ρ = {data['rho']:.3f}"
         rho_text.set_text(f"{rho}, n = {data['n_covered']}")   # short: text is the slow part to draw
         label.value = _readout_html(data, choose.value, model.value)
-        plot.image.value = blit.frame()
+        plot.image.value = blit.show()
 
     for control in (choose, model, word_box):
         control.observe(update, names="value")

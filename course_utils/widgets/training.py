@@ -152,8 +152,7 @@ def training_explorer(params=None, x=None, y=None, forward=ffn_forward, backward
                                    description="play"), "cu-training-play")
     label = readout("training")
 
-    state = {"params": params, "losses": list(losses) if losses is not None else [], "grads": None,
-             "limits": None}
+    state = {"params": params, "losses": list(losses) if losses is not None else [], "grads": None}
     if params is None:
         state["params"] = init(2, width, 2, seed=seed)
 
@@ -192,8 +191,8 @@ def training_explorer(params=None, x=None, y=None, forward=ffn_forward, backward
         for bar, name in zip(bars, names, strict=True):
             bar.set_height(max(norms[name], 1e-12))
         # The static picture depends only on the axes limits, which change rarely (the loss
-        # axis grows 50, 100, 200, 500, ... steps; the log axes by whole decades): keep one
-        # picture per set of limits and redraw everything only for a new set.
+        # axis grows 50, 100, 200, 500, ... steps; the log axes by whole decades): the Blitter
+        # keeps one picture per set of limits and redraws everything only for a new set.
         finite = history[np.isfinite(history)]
         limits = (
             grid[1],
@@ -201,19 +200,12 @@ def training_explorer(params=None, x=None, y=None, forward=ffn_forward, backward
             _decades(np.concatenate([finite, [np.log(2)]])),
             _decades(list(norms.values())),
         )
-        if limits != state["limits"]:
-            state["limits"] = limits
-            ax_loss.set_xlim(0, limits[1])
-            ax_loss.set_ylim(*limits[2])
-            ax_grads.set_ylim(*limits[3])
-            ax_boundary.set_xlim(grid[1][:2])
-            ax_boundary.set_ylim(grid[1][2:])
-            if blit.use(limits):
-                plot.image.value = blit.frame()
-            else:
-                plot.image.value = blit.full(key=limits)
-        else:
-            plot.image.value = blit.frame()
+        ax_loss.set_xlim(0, limits[1])
+        ax_loss.set_ylim(*limits[2])
+        ax_grads.set_ylim(*limits[3])
+        ax_boundary.set_xlim(grid[1][:2])
+        ax_boundary.set_ylim(grid[1][2:])
+        plot.image.value = blit.show()
         label.value = _readout_html(state, data_x, data_y, activation_menu.value, forward,
                                     width_slider.value, lr_slider.value)
 

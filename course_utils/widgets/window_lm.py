@@ -168,7 +168,7 @@ def parameter_growth_view(vocab_size: int, perplexities: dict | None = None,
         label.value = _readout_html(data, perplexities)
         window_line.set_ydata(data["window_context"])
         rnn_line.set_ydata(data["rnn_context"])
-        plot.image.value = blit.frame()
+        plot.image.value = blit.show()
 
     for control in (n_slider, d_slider, h_slider):
         control.observe(update, names="value")
