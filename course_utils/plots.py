@@ -391,4 +391,162 @@ def nice_bound(value: float) -> float:
     return float(10.0 ** (exponent + 1))
 
 
-__all__ += ["printable_token", "text_spans_html", "nice_bound"]
+def nice_limits(low: float, high: float, bins: int = 6) -> tuple[float, float]:
+    """Limits on round tick values (steps 1, 2, 2.5, 5 × 10^k) that hold [low, high] with a
+    little room: an axis fitted to what it shows, in few distinct settings."""
+    from matplotlib.ticker import MaxNLocator
+
+    low, high = float(low), float(high)
+    if not (np.isfinite(low) and np.isfinite(high)):
+        return -1.0, 1.0
+    pad = 0.02 * (high - low) or 0.5 * max(abs(low), 1e-3)
+    low, high = low - pad, high + pad
+    ticks = MaxNLocator(nbins=bins, steps=[1, 2, 2.5, 5, 10]).tick_values(low, high)
+    return float(ticks[ticks <= low].max()), float(ticks[ticks >= high].min())
+
+
+def fixed_width_labels(axis, width: int = 5) -> None:
+    """Tick labels of `axis` (e.g. ax.yaxis) as %g, right-aligned in `width` digit widths (padded
+    with figure spaces): the label column keeps its width whatever the limits, so a layout made
+    once still fits when a dashboard changes the limits."""
+    from matplotlib.ticker import FuncFormatter
+
+    def label(value, _position):
+        return f"{value:g}".replace("-", "\u2212").rjust(width, "\u2007")
+
+    axis.set_major_formatter(FuncFormatter(label))
+
+
+__all__ += ["printable_token", "text_spans_html", "nice_bound", "nice_limits", "fixed_width_labels"]
+
+
+# --------------------------------------------------------------------------------------
+# Heatmaps of many units (time × unit): which rows to show, in which order
+# --------------------------------------------------------------------------------------
+
+
+def _correlations(states):
+    """(H, H) correlation of the units' values over time; a constant unit correlates 0."""
+    states = np.asarray(states, dtype=np.float64)
+    centred = states - states.mean(axis=0)
+    norms = np.sqrt((centred ** 2).sum(axis=0))
+    scaled = centred / np.where(norms > 1e-12, norms, np.inf)
+    return scaled.T @ scaled
+
+
+def similar_units(states, unit: int, k: int):
+    """The `k` units of `states` (T, H) whose values over time follow `unit`'s most closely,
+    by the size of their correlation: `unit` first, then the others from the most positively
+    to the most negatively correlated (units that mirror it). Returns (ids (k,), correlations)."""
+    states = np.asarray(states, dtype=np.float64)
+    H = states.shape[1]
+    if not 0 <= unit < H:
+        raise ValueError(f"similar_units: unit must be in 0..{H - 1}, got {unit}")
+    correlation = _correlations(states)[unit]
+    correlation[unit] = np.inf                       # the unit itself comes first
+    chosen = np.argsort(-np.abs(correlation), kind="stable")[:min(k, H)]
+    ids = chosen[np.argsort(-correlation[chosen], kind="stable")]
+    correlation[unit] = 1.0
+    return ids, correlation[ids]
+
+
+def clustered_units(states):
+    """Every unit of `states` (T, H), ordered so that units whose values move together sit
+    next to each other: average-linkage clustering on 1 − correlation, leaves in optimal order.
+    A heatmap in this order shows bands where unordered rows look like noise."""
+    from scipy.cluster.hierarchy import leaves_list, linkage
+    from scipy.spatial.distance import squareform
+
+    states = np.asarray(states, dtype=np.float64)
+    if states.shape[1] < 3:
+        return np.arange(states.shape[1])
+    distance = np.clip(1.0 - _correlations(states), 0.0, 2.0)
+    np.fill_diagonal(distance, 0.0)
+    tree = linkage(squareform(distance, checks=False), "average", optimal_ordering=True)
+    return leaves_list(tree)
+
+
+def word_ticks(tokens, width_px: float, font_px: float = 12.0, gap_px: float = 8.0,
+               max_labels: int = 40):
+    """(positions, labels) for a time axis of characters or words `width_px` wide: each word at
+    its first step, longest words first, none overlapping another (a label needs about
+    0.6 · font_px per character plus `gap_px`). Characters join into words at spaces; the
+    special tokens ("<bos>") are left unlabelled."""
+    tokens = list(tokens)
+    T = len(tokens)
+    if T == 0:
+        return [], []
+    px_per_step = width_px / T
+    words, start = [], None
+    for t, token in enumerate(tokens + [" "]):
+        if len(token) == 1 and not token.isspace():
+            start = t if start is None else start
+            continue
+        if start is not None:
+            words.append((start, "".join(tokens[start:t])))
+            start = None
+        if len(token) > 1 and not token.startswith("<"):
+            words.append((t, token))                 # a word token
+    chosen = []
+    for at, word in sorted(words, key=lambda item: (-len(item[1]), item[0])):
+        left, right = at * px_per_step, at * px_per_step + 0.6 * font_px * len(word) + gap_px
+        if len(chosen) < max_labels and all(right <= a or left >= b for a, b, _, _ in chosen):
+            chosen.append((left, right, at, word))
+    chosen.sort(key=lambda item: item[2])
+    return [c[2] for c in chosen], [c[3] for c in chosen]
+
+
+ROW_MODES = {"similar": "the {k} units most like the chosen one",
+             "clustered": "all units, similar ones together",
+             "index": "all units, by number"}
+SIMILAR_ROWS = 24
+ROW_AXIS_LABELS = {"similar": "units, most like the chosen first",   # the heatmap's y axis, per mode
+                   "clustered": "all {H} units, alike together", "index": "all {H} units, by number"}
+
+
+def heatmap_rows(states, unit: int, rows: str = "similar", k: int = SIMILAR_ROWS):
+    """Which units a heatmap of `states` (T, H) shows, top to bottom.
+
+    "similar": the chosen unit, then the k − 1 units whose values over this text follow it most
+    closely (by |correlation|, positive ones first): big enough to read, and neighbours move
+    together. "clustered": every unit, similar ones together. "index": every unit in order."""
+    if rows not in ROW_MODES:
+        raise ValueError(f"heatmap_rows: rows must be one of {list(ROW_MODES)}, got {rows!r}")
+    if rows == "similar":
+        return similar_units(states, unit, k)[0]
+    if rows == "clustered":
+        return clustered_units(states)
+    return np.arange(np.shape(states)[1])
+
+
+def heatmap_rows_html(order, rows: str, what: str = "values") -> str:
+    """A readout line naming the heatmap's units top to bottom ("similar" mode only: the other
+    modes show every unit)."""
+    if rows != "similar":
+        return ""
+    return (f"<br>Heatmap rows, top to bottom ({what} most like unit {order[0]}'s first): "
+            + ", ".join(str(u) for u in order))
+
+
+MONO_ADVANCE = 0.602   # DejaVu Sans Mono: every glyph advances 0.602 em
+
+
+def label_time_axis(ax, tokens, dpi: float, chars: bool = True, min_pt: float = 8.0, max_pt: float = 11.0):
+    """Label the x axis of a heatmap with one column per token (x = 0, 1, ...): every
+    character, monospaced and centred on its column, when one of at least `min_pt` points fits a
+    column (at most `max_pt`: short texts do not get huge letters); else whole words at their
+    first step, as many as fit without overlapping. Special tokens ("<bos>") show as "^"."""
+    tokens = list(tokens)
+    width_px = ax.get_window_extent().width
+    size = width_px / max(len(tokens), 1) / (MONO_ADVANCE * dpi / 72)
+    if chars and size >= min_pt:
+        shown = [printable_token(t) if not t.startswith("<") else "^" for t in tokens]
+        ax.set_xticks(np.arange(len(tokens)), shown, fontsize=min(size, max_pt), family="DejaVu Sans Mono",
+                      ha="center")
+        return
+    positions, words = word_ticks(tokens, width_px, font_px=min_pt * dpi / 72)
+    ax.set_xticks(positions, words, fontsize=min_pt, family="DejaVu Sans", ha="left")
+
+
+__all__ += ["heatmap_rows_html", "label_time_axis", "similar_units", "clustered_units", "heatmap_rows",
+            "ROW_MODES", "SIMILAR_ROWS", "ROW_AXIS_LABELS", "word_ticks"]

@@ -141,3 +141,57 @@ class LabServer:
 def launch_chromium(playwright):
     return playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True,
                                       args=CHROMIUM_FLAGS)
+
+
+# -- the time from an action to the new picture on screen ------------------------------------------
+
+# Installed once per page. `window.cuArm(dashboard)` starts one measurement: the next keydown,
+# pointerdown or change event inside the dashboard is the start; the end is the first frame
+# painted after the plot's <img> got a new source and decoded it (two animation frames: the
+# first runs before that paint, the second after it).
+LATENCY_JS = """
+() => {
+  if (window.cuArm) return;
+  let pending = null;
+  const start = (event) => {
+    if (pending && pending.start === null && pending.root.contains(event.target)) {
+      pending.start = performance.now();
+    }
+  };
+  for (const type of ['keydown', 'pointerdown', 'change']) {
+    document.addEventListener(type, start, true);
+  }
+  window.cuArm = (root) => {
+    const img = root.querySelector('img.cu-plot');
+    const before = img.getAttribute('src');
+    pending = {root, start: null};
+    const mine = pending;
+    return new Promise((resolve) => {
+      const observer = new MutationObserver(async () => {
+        if (img.getAttribute('src') === before) return;
+        observer.disconnect();
+        const changed = performance.now();
+        try { await img.decode(); } catch (error) { /* a newer source replaced it */ }
+        const decoded = performance.now();
+        requestAnimationFrame(() => requestAnimationFrame(() => {
+          const painted = performance.now();
+          resolve({start: mine.start, changed, decoded, painted});
+        }));
+      });
+      observer.observe(img, {attributes: true, attributeFilter: ['src']});
+    });
+  };
+}
+"""
+
+
+def arm_latency(page, dashboard) -> None:
+    """Start one measurement on `dashboard` (a Playwright locator); `latency_result(page)`
+    then waits for the new image and returns {start, changed, decoded, painted} in ms."""
+    page.evaluate(LATENCY_JS)
+    dashboard.evaluate("(root) => { window.cuMeasurement = window.cuArm(root); }")
+
+
+def latency_result(page, timeout_ms: float = 30_000) -> dict:
+    return page.evaluate("""(timeout) => Promise.race([window.cuMeasurement,
+        new Promise((resolve) => setTimeout(() => resolve(null), timeout))])""", timeout_ms)

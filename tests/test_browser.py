@@ -316,7 +316,7 @@ import ipywidgets as widgets
 import numpy as np
 from course_utils.widgets.common import PlotImage, dashboard, readout, with_class
 
-plot = PlotImage(figsize=(4, 2.5))
+plot = PlotImage(2.5)
 x = np.linspace(0, 6, 100)
 (line,) = plot.ax.plot(x, np.sin(x))
 plot.ax.set_xlabel("x"); plot.ax.set_ylabel("y"); plot.ax.set_ylim(-3, 3)

@@ -203,6 +203,7 @@ def lesson03_04_case(kind):
             ("cu-hidden-text", ["abc", LM_TEXT[:13], LM_TEXT[:150]]),
             ("cu-hidden-step", [0, 3, 12, 39]),
             ("cu-hidden-unit", [0, 2, 15]),
+            ("cu-hidden-rows", ["similar", "clustered", "index"]),
         ])
     from course_utils.widgets.sampling import sampling_view
 
@@ -238,6 +239,7 @@ def lesson05_06_case(kind):
             ("cu-gates-text", [LM_TEXT[:150], "He said.", LM_TEXT[100:]]),
             ("cu-gates-unit", [0, 1, 40, 72, 79]),
             ("cu-gates-colour", ["c", "h", "f", "o"]),
+            ("cu-gates-rows", ["similar", "clustered", "index"]),
         ])
     if kind == "connect":
         from course_utils.widgets.connectivity import connectivity_view
@@ -268,6 +270,7 @@ def lesson07_case(kind):
     encoder, head = char_model(H=24)
     return Case(lambda: bidirectional_explorer(encoder, head, SENTENCES, LABELS), [
         ("cu-bidirectional-sentence", [0, 1, 2, 3]),
+        ("cu-bidirectional-rows", ["classifier", "clustered", "index"]),
         ("cu-bidirectional-text", [SENTENCES[0], "a river bank .", "the film is a warm and funny "
                                    "film about the bank of the river , and it is not tedious ."]),
     ])

@@ -16,17 +16,20 @@ from __future__ import annotations
 import html
 
 import numpy as np
+from matplotlib.ticker import NullFormatter
 
 from course_utils.nn.layers import log_softmax
 from course_utils.nn.lstm import lstm_backward, lstm_forward
 from course_utils.nn.rnn import rnn_backward, rnn_forward
-from course_utils.plots import printable_token, text_spans_html
+from course_utils.plots import freeze_layout, printable_token, text_spans_html
 from course_utils.widgets.common import PlotImage, dashboard, readout, with_class, without_reentry
 
 __all__ = ["input_gradient_norms", "connectivity_view", "DECADES", "MAX_TEXT"]
 
 DECADES = 3       # the text colours span this many powers of ten below the largest gradient
 MAX_TEXT = 200    # characters used; longer texts are cut
+LOWEST_DECADE = 99  # the gradient axis starts at 1e-99 at the lowest
+X_LIMITS = (10, 20, 30, 50, 75, 100, 150, MAX_TEXT)   # the position axis ends at the first past the target
 
 
 def _is_lstm(params):
@@ -110,18 +113,23 @@ def connectivity_view(models: dict, vocab, texts=None, target: int | None = None
         html_widget.add_class("cu-connect-coloured")
     label = readout("connect")
 
-    plot = PlotImage(figsize=(11.0, 3.4))
+    plot = PlotImage(3.4)
     ax = plot.ax
     ax.set_yscale("log")
     ax.set_xlabel("input position t (character read)")
     ax.set_ylabel(r"$\|\partial \log p(x^{(target+1)}) / \partial e^{(t)}\|$")
     ax.set_title("How much each earlier character matters to the prediction at the target")
     ax.grid(True, which="major", alpha=0.3)
-    blit = Blitter(plot.fig, dpi=plot.dpi)
+    ax.yaxis.set_minor_formatter(NullFormatter())   # whole decades only
     lines = {name: ax.plot([], [], color=colours[k % len(colours)], linewidth=1.8, marker="o",
                            markersize=2.5, label=name)[0] for k, name in enumerate(names)}
-    ax.legend(loc="upper left", fontsize=8)
+    plot.fig.legend(handles=list(lines.values()), loc="outside lower center", ncols=len(lines), fontsize=9,
+                    frameon=False)   # inside, it would cover a curve somewhere
     target_line = ax.axvline(0, color="#222", linewidth=1.0, linestyle="--")
+    ax.set_ylim(10.0 ** -LOWEST_DECADE, 10.0)   # laid out once with the widest labels it will show
+    ax.set_xlim(-0.5, MAX_TEXT)
+    freeze_layout(plot.fig, plot.dpi)
+    blit = Blitter(plot.fig, dpi=plot.dpi, layout=False)
     blit.add(*lines.values(), target_line)
     state = {"text": None}
 
@@ -159,8 +167,10 @@ def connectivity_view(models: dict, vocab, texts=None, target: int | None = None
         positive = every_norm[every_norm > 0]
         low = np.floor(np.log10(positive.min())) if positive.size else -10.0
         high = np.ceil(np.log10(positive.max())) if positive.size else 0.0
-        ax.set_xlim(-0.5, len(ids) - 1.5)
-        ax.set_ylim(10.0 ** max(low, high - 12), 10.0 ** (high + 0.2))
+        # Up to the target, in steps of X_LIMITS: few kept pictures, no empty right half.
+        right = next(limit for limit in X_LIMITS if limit >= t + 1.5)
+        ax.set_xlim(-0.5, min(right, len(ids) - 1.5))
+        ax.set_ylim(10.0 ** max(low, high - 12, -LOWEST_DECADE), 10.0 ** (high + 0.2))
         state["text"] = text
         plot.image.value = blit.show()
 

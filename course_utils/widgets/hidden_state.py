@@ -14,15 +14,32 @@ import html
 
 import numpy as np
 from matplotlib.patches import Rectangle
+from matplotlib.transforms import blended_transform_factory
 
 from course_utils.nn.layers import softmax
 from course_utils.nn.rnn_lm import rnn_lm_logits
-from course_utils.widgets.common import PlotImage, dashboard, readout, with_class, without_reentry
+from course_utils.plots import (
+    ROW_AXIS_LABELS,
+    ROW_MODES,
+    SIMILAR_ROWS,
+    heatmap_rows,
+    heatmap_rows_html,
+    label_time_axis,
+    nice_bound,
+)
+from course_utils.widgets.common import (
+    PlotImage,
+    dashboard,
+    readout,
+    with_class,
+    without_reentry,
+)
 
 __all__ = ["read_text", "hidden_state_trace", "hidden_state_view", "display_token", "coloured_text_html"]
 
 HEATMAP_CMAP = "RdBu_r"  # signed activations in [-1, 1]: blue negative, white 0, red positive
 MAX_TEXT = 200  # tokens shown; longer texts are cut (the heatmap would be unreadable)
+CHAR_ROW_MAX_PT = 11.0  # the characters under the heatmap: at most this size, however short the text
 
 
 def display_token(token: str) -> str:
@@ -48,7 +65,7 @@ def read_text(params: dict, vocab, text: str, tokenize=None) -> dict:
             "probs": softmax(logits[0].astype(np.float64))}
 
 
-def _select(run: dict, step, unit, top_k) -> dict:
+def _select(run: dict, step, unit, top_k, rows="similar") -> dict:
     fn = "hidden_state_trace"
     tokens, ids, hidden, probs = run["tokens"], run["ids"], run["hidden"], run["probs"]
     H = hidden.shape[1]
@@ -62,6 +79,8 @@ def _select(run: dict, step, unit, top_k) -> dict:
     top_k = max(1, min(int(top_k), probs.shape[1]))
     order = np.argsort(-probs[step], kind="stable")[:top_k]
     has_next = step < last
+    if rows is not None:   # the view passes None and keeps its own rows per text
+        run = dict(run, rows=heatmap_rows(hidden, unit, rows))
     return dict(run, **{
         "unit": int(unit),
         "unit_values": hidden[:, unit],
@@ -75,16 +94,17 @@ def _select(run: dict, step, unit, top_k) -> dict:
 
 
 def hidden_state_trace(params: dict, vocab, text: str, step: int | None = None, unit: int = 0,
-                       top_k: int = 8, tokenize=None) -> dict:
+                       top_k: int = 8, tokenize=None, rows: str = "similar") -> dict:
     """Run the RNN LM over `<bos>` + text and collect what the dashboard shows (no widgets).
 
-    Returns what `read_text` returns, plus: "unit" and "unit_values" (T+1,) = hidden[:, unit],
+    Returns what `read_text` returns, plus: "rows" the units the heatmap shows, top to bottom
+    (see heatmap_rows), "unit" and "unit_values" (T+1,) = hidden[:, unit],
     "step" (default: the last), "top_tokens"/"top_ids"/"top_probs" (top_k,) the most probable
     next tokens after step t, and "next_token"/"next_prob" the token that actually comes at
     t+1 and its probability (None after the last step).
     """
     run = dict(read_text(params, vocab, text, tokenize), vocab_tokens=vocab.tokens)
-    return _select(run, step, unit, top_k)
+    return _select(run, step, unit, top_k, rows)
 
 
 def coloured_text_html(tokens, values, cmap=HEATMAP_CMAP, vmax: float = 1.0, highlight=None,
@@ -125,12 +145,14 @@ def _readout_html(data: dict) -> str:
             f"{data['unit_values'].min():+.2f} … {data['unit_values'].max():+.2f}")
 
 
-def hidden_state_view(params: dict, vocab, texts=None, unit: int = 0, top_k: int = 8, tokenize=None):
+def hidden_state_view(params: dict, vocab, texts=None, unit: int = 0, top_k: int = 8, tokenize=None,
+                      rows: str = "similar"):
     """The dashboard on a trained RNN LM (`params` from `init_rnn_lm`, `vocab` its Vocab).
 
     Controls: pick an example text (cu-hidden-pick), type a text (cu-hidden-text), the time step
-    (cu-hidden-step), the unit to colour the text by (cu-hidden-unit). The coloured text is an
-    HTML widget with class cu-hidden-coloured.
+    (cu-hidden-step), the unit to colour the text by (cu-hidden-unit), which units the heatmap
+    shows (cu-hidden-rows, see heatmap_rows). The coloured text is an HTML widget with class
+    cu-hidden-coloured.
     """
     import ipywidgets as widgets
 
@@ -138,18 +160,28 @@ def hidden_state_view(params: dict, vocab, texts=None, unit: int = 0, top_k: int
 
     texts = list(texts or ["The Prime Minister said on Monday that the government would act."])
     H = params["W_h"].shape[0]
+    k = min(SIMILAR_ROWS, H)
     pick = with_class(widgets.Dropdown(options=texts, value=texts[0], description="example",
                                        layout=widgets.Layout(width="60%")), "cu-hidden-pick")
     text_box = with_class(widgets.Text(value=texts[0], description="text", continuous_update=False,
                                        layout=widgets.Layout(width="95%")), "cu-hidden-text")
-    runs: dict = {}  # text -> read_text(...): the RNN runs once per text, not per slider move
+    runs: dict = {}   # text -> read_text(...): the RNN runs once per text, not per slider move
+    orders: dict = {}  # (text, rows) -> the heatmap's units, for the orders that ignore the unit
 
     def trace(text, step, unit):
         if text not in runs:
             if len(runs) > 32:
                 runs.clear()
+                orders.clear()
             runs[text] = dict(read_text(params, vocab, text, tokenize), vocab_tokens=vocab.tokens)
-        return _select(runs[text], step, unit, top_k)
+        return _select(runs[text], step, unit, top_k, rows=None)
+
+    def rows_of(data, text, mode):
+        if mode == "similar":
+            return heatmap_rows(data["hidden"], data["unit"], mode, k)
+        if (text, mode) not in orders:
+            orders[(text, mode)] = heatmap_rows(data["hidden"], data["unit"], mode)
+        return orders[(text, mode)]
 
     data = trace(text_box.value, None, unit)
     last = len(data["tokens"]) - 1
@@ -157,93 +189,90 @@ def hidden_state_view(params: dict, vocab, texts=None, unit: int = 0, top_k: int
                                                continuous_update=True), "cu-hidden-step")
     unit_slider = with_class(widgets.IntSlider(value=unit, min=0, max=H - 1, description="unit",
                                                continuous_update=True), "cu-hidden-unit")
+    choices = [(text.format(k=k), mode) for mode, text in ROW_MODES.items()]
+    rows_menu = with_class(widgets.Dropdown(options=choices, value=rows, description="rows",
+                                            layout=widgets.Layout(width="360px")), "cu-hidden-rows")
     coloured = widgets.HTML()
     coloured.add_class("cu-hidden-coloured")
     label = readout("hidden")
 
-    plot = PlotImage(figsize=(11.0, 4.0), ncols=2, gridspec_kw={"width_ratios": [3.2, 1]})
+    plot = PlotImage(4.3, ncols=2, gridspec_kw={"width_ratios": [3.2, 1]})
     ax_heat, ax_bars = plot.axes
-    image = ax_heat.imshow(data["hidden"].T, aspect="auto", cmap=HEATMAP_CMAP, vmin=-1, vmax=1,
-                           interpolation="nearest", origin="lower")
+    image = ax_heat.imshow(np.zeros((k, 2)), aspect="auto", cmap=HEATMAP_CMAP, vmin=-1, vmax=1,
+                           interpolation="nearest", origin="upper")
     plot.fig.colorbar(image, ax=ax_heat, fraction=0.03, pad=0.01, label="h (tanh: −1 … 1)")
     ax_heat.set_xlabel("time step t: the token just read (^ = <bos>)")
-    ax_heat.set_ylabel("hidden unit")
-    ax_heat.set_title("h^(t): one column per step")
+    ax_heat.set_title(r"$h^{(t)}$: one column per step $t$, one row per unit")
+    # Lay out with the largest characters the row under the heatmap shows, and the widest
+    # unit labels and axis title: later texts fit in the room reserved now.
+    ax_heat.set_xticks([0], ["Mg"], fontsize=CHAR_ROW_MAX_PT)
+    ax_heat.set_yticks([0], [str(H)])
+    ax_heat.set_ylabel(ROW_AXIS_LABELS["similar"])
+    ax_heat.tick_params(axis="both", labelsize=8, length=0)
     ax_bars.set_xlim(0, 1)
     ax_bars.set_ylim(-0.6, top_k - 0.4)
     ax_bars.invert_yaxis()
     ax_bars.set_yticks([])
     ax_bars.set_xlabel("probability of the next token")
     ax_bars.grid(True, axis="x", alpha=0.3)
-    freeze_layout(plot.fig, plot.dpi)  # positions final now: set_text_axes measures the axes
-    ax_heat.xaxis.set_label_coords(0.5, -0.1)  # below the row of characters (or tick labels)
+    ax_bars.set_title("next token after step t")
+    freeze_layout(plot.fig, plot.dpi)  # positions final now: the text row measures the axes
+    ax_heat.set_yticks([])   # the chosen unit's number is drawn by its row (unit_label)
+    title_top = ax_heat.xaxis.label.get_window_extent().y1     # keep the axis title there
+    ax_heat.xaxis.set_label_coords(0.5, ax_heat.transAxes.inverted().transform((0, title_top))[1])
     blit = Blitter(plot.fig, dpi=plot.dpi, layout=False)
     blit.add(image)  # the heatmap changes with the text: drawn on every frame, like the outlines
     # The chosen unit's row and the chosen step's column, outlined (black with a white core, to
     # stand out on both ends of the colour map).
     outlines = []
     for colour, width in (("black", 3.0), ("white", 1.0)):
-        row = Rectangle((-0.5, unit - 0.5), len(data["tokens"]), 1, fill=False, edgecolor=colour,
-                        linewidth=width)
-        column = Rectangle((step_slider.value - 0.5, -0.5), 1, H, fill=False, edgecolor=colour,
-                           linewidth=width)
+        row = Rectangle((-0.5, -0.5), 1, 1, fill=False, edgecolor=colour, linewidth=width)
+        column = Rectangle((-0.5, -0.5), 1, 1, fill=False, edgecolor=colour, linewidth=width)
         ax_heat.add_patch(row)
         ax_heat.add_patch(column)
         outlines.append((row, column))
         blit.add(row, column)
+    unit_label = blit.add(ax_heat.text(-0.01, 0, "", transform=blended_transform_factory(
+        ax_heat.transAxes, ax_heat.transData), ha="right", va="center", fontsize=9, fontweight="bold"))
     bars = ax_bars.barh(np.arange(top_k), np.zeros(top_k), color="#21918c")
     blit.add(*bars)
     # Only the token is written next to its bar (few glyphs keep a frame fast); the readout
     # below the plot gives the percentages.
     bar_labels = [blit.add(ax_bars.text(0.02, i, "", va="center", fontsize=10, family="monospace"))
                   for i in range(top_k)]
-    ax_bars.set_title("next token after step t")
-    state = {"text": None, "ticks": True}
+    state = {"text": None}
 
-    # Characters under the heatmap: one monospaced Text whose font size makes one character as
-    # wide as one column (a hundred tick labels would make each new text cost ~0.3 s to draw).
-    # Words, and texts too long for a readable size, get ordinary tick labels instead. The
-    # heatmap and this row are drawn on every frame: a new text then costs what a step costs.
-    char_row = ax_heat.text(0, -0.012, "", transform=ax_heat.transAxes, ha="left", va="top",
-                            family="DejaVu Sans Mono")
-    blit.add(char_row)
-    MONO_ADVANCE = 0.602  # DejaVu Sans Mono: every glyph advances 0.602 em
+    def set_text_axes(data):
+        """The time axis for a new text: one column per token, labelled by characters or words."""
+        ax_heat.set_xlim(-0.5, len(data["tokens"]) - 0.5)
+        label_time_axis(ax_heat, data["tokens"], plot.dpi, chars=vocab.level == "char",
+                        max_pt=CHAR_ROW_MAX_PT)
 
-    def set_text_axes(data) -> bool:
-        """Show a new text's states; returns True when the static picture must be redrawn."""
-        tokens = data["tokens"]
-        image.set_data(data["hidden"].T)
-        image.set_extent((-0.5, len(tokens) - 0.5, -0.5, H - 0.5))
-        ax_heat.set_xlim(-0.5, len(tokens) - 0.5)
-        shown = [display_token(t) if t != "<bos>" else "^" for t in tokens]
-        column_px = ax_heat.get_window_extent().width / len(tokens)
-        size = column_px / (MONO_ADVANCE * plot.dpi / 72)
-        if vocab.level == "char" and 4.5 <= size and len(tokens) > 12:
-            char_row.set_text("".join(shown))
-            char_row.set_fontsize(size)
-            char_row.set_visible(True)
-            if state["ticks"]:  # leaving tick labels behind: the static picture changes
-                ax_heat.set_xticks([])
-                state["ticks"] = False
-                return True
-            return False
-        char_row.set_visible(False)
-        every = max(1, int(np.ceil(len(tokens) / 60)))
-        ax_heat.set_xticks(np.arange(0, len(tokens), every))
-        ax_heat.set_xticklabels(shown[::every], fontsize=7, family="monospace", rotation=0)
-        ax_heat.tick_params(axis="x", length=0)
-        state["ticks"] = True
-        return True
+    def set_rows(data, order):
+        """The heatmap shows the units `order`, top to bottom; the chosen unit is outlined and
+        numbered (the readout lists the others: numbers on every row would make each new unit
+        a slow full redraw)."""
+        image.set_data(data["hidden"][:, order].T)
+        image.set_extent((-0.5, len(data["tokens"]) - 0.5, len(order) - 0.5, -0.5))
+        ax_heat.set_ylim(len(order) - 0.5, -0.5)
+        ax_heat.set_ylabel(ROW_AXIS_LABELS[rows_menu.value].format(H=H))
+        where = int(np.flatnonzero(order == data["unit"])[0])
+        unit_label.set(y=where, text=str(data["unit"]))
+        for row, column in outlines:
+            row.set_bounds(-0.5, where - 0.5, len(data["tokens"]), 1)
+            column.set_bounds(data["step"] - 0.5, -0.5, 1, len(order))
 
     def redraw():
         text = text_box.value
-        if text != state["text"]:
-            last = len(trace(text, None, unit_slider.value)["tokens"]) - 1
-            step_slider.max = last  # may clamp the value
+        new_text = text != state["text"]
+        if new_text:
+            step_slider.max = len(trace(text, None, unit_slider.value)["tokens"]) - 1  # may clamp the step
         data = trace(text, step_slider.value, unit_slider.value)
-        for row, column in outlines:
-            row.set_bounds(-0.5, data["unit"] - 0.5, len(data["tokens"]), 1)
-            column.set_x(data["step"] - 0.5)
+        order = rows_of(data, text, rows_menu.value)
+        if new_text:
+            state["text"] = text
+            set_text_axes(data)
+        set_rows(data, order)
         for bar, text_artist, token, p in zip(bars, bar_labels, data["top_tokens"], data["top_probs"],
                                               strict=False):
             bar.set_width(p)
@@ -252,20 +281,19 @@ def hidden_state_view(params: dict, vocab, texts=None, unit: int = 0, top_k: int
         coloured.value = ("<div style='line-height:1.8'>" + coloured_text_html(
             data["tokens"][1:], data["unit_values"][1:], highlight=data["step"] - 1,
             joiner="" if vocab.level == "char" else " ") + "</div>")
-        label.value = _readout_html(data)
-        if text != state["text"]:
-            state["text"] = text
-            set_text_axes(data)
-        plot.image.value = blit.show(key=text)   # the tick labels show this text
+        label.value = _readout_html(data) + heatmap_rows_html(order, rows_menu.value)
+        ax_bars.set_xlim(0, min(1.0, nice_bound(1.15 * data["top_probs"][0])))   # 0.1, 0.2, 0.5 or 1
+        plot.image.value = blit.show(key=(text, rows_menu.value))  # what the axis labels show
 
     def choose_example(change):
         text_box.value = change["new"]
 
     pick.observe(choose_example, names="value")
     update = without_reentry(redraw)
-    for control in (text_box, step_slider, unit_slider):
+    for control in (text_box, step_slider, unit_slider, rows_menu):
         control.observe(update, names="value")
     update()
-    return dashboard("hidden", [pick, text_box, widgets.HBox([step_slider, unit_slider]), plot.image,
-                                coloured, label],
-                     title="Hidden-state explorer: h^(t) while the RNN reads, and what it expects next")
+    return dashboard("hidden", [pick, text_box, widgets.HBox([step_slider, unit_slider, rows_menu]),
+                                plot.image, coloured, label],
+                     title="Hidden-state explorer: <i>h</i><sup>(<i>t</i>)</sup> while the RNN reads, "
+                           "and what it expects next")

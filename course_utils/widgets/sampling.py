@@ -92,7 +92,7 @@ def sampling_view(params: dict, vocab, prompt: str = "The ", temperature: float 
     """
     import ipywidgets as widgets
 
-    from course_utils.plots import Blitter
+    from course_utils.plots import Blitter, nice_bound
 
     temperature_slider = with_class(widgets.FloatSlider(
         value=temperature, min=0.0, max=2.0, step=0.05, description="temperature",
@@ -109,14 +109,14 @@ def sampling_view(params: dict, vocab, prompt: str = "The ", temperature: float 
     state = {"seed": seed, "prompt": None}
     joiner = "" if vocab.level == "char" else " "
 
-    plot = PlotImage(figsize=(8.0, 2.8))
+    plot = PlotImage(2.8)
     ax = plot.ax
     positions = np.arange(top_k)
     ax.set_ylim(0, 1)
     ax.set_xlim(-0.6, top_k - 0.4)
     ax.set_ylabel("probability")
     ax.set_xlabel("the first token after the prompt (the model's top choices at τ = 1)")
-    ax.set_title("What the model samples from, at τ = 1 and at your temperature", fontsize="medium")
+    ax.set_title("What the model samples from, at τ = 1 and at your temperature")
     ax.grid(True, axis="y", alpha=0.3)
     width = 0.4
     blit = Blitter(plot.fig, dpi=plot.dpi)
@@ -135,6 +135,8 @@ def sampling_view(params: dict, vocab, prompt: str = "The ", temperature: float 
         for bar, p in zip(bars_t, data["top_probs"], strict=False):
             bar.set_height(p)
         title.set_text(f"τ = {temperature_slider.value:.2f}: entropy {data['entropy_bits']:.2f} bits")
+        tallest = max(data["top_probs_t1"].max(), data["top_probs"].max())
+        ax.set_ylim(0, min(1.0, nice_bound(1.25 * tallest)))   # 0.05, 0.1, 0.2, 0.5 or 1: room for the text
         sample_html.value = _sample_html(data, joiner)
         label.value = _readout_html(data, temperature_slider.value, state["seed"])
         if prompt_box.value != state["prompt"]:  # new top tokens: new tick labels

@@ -119,7 +119,7 @@ def similarity_scatter(models, datasets=None, dataset: str | None = None, word: 
                           "cu-similarity-word")
     label = readout("similarity")
 
-    plot = PlotImage(figsize=(8.8, 3.9), ncols=2)
+    plot = PlotImage(3.9, ncols=2)
     score_ax, rank_ax = plot.axes
     top = max(max(s for _, _, s in pairs) for pairs in datasets.values() if pairs)
     score_ax.set(xlim=(-0.3, top + 0.3), ylim=(-0.6, 1.45), xlabel="human score",
@@ -137,7 +137,8 @@ def similarity_scatter(models, datasets=None, dataset: str | None = None, word: 
     colorbar.set_label("rank difference d / n (human − cosine);\nred: the model ranks the pair higher")
     rho_text = score_ax.text(0.02, 0.97, "", transform=score_ax.transAxes, va="top", fontsize="medium",
                              bbox={"facecolor": "white", "alpha": 0.85, "edgecolor": "grey"})
-    names = [score_ax.text(0, 0, "", fontsize="small", zorder=5) for _ in range(8)]  # (text is slow: once)
+    names = [score_ax.text(0, 0, "", fontsize="small", va="center", zorder=5)   # (text is slow: made once)
+             for _ in range(8)]
     circles = [ax.scatter(np.zeros(0), np.zeros(0), s=80, facecolors="none", edgecolors="black",
                           linewidths=1.2, zorder=4) for ax in (score_ax, rank_ax)]
 
@@ -155,8 +156,11 @@ def similarity_scatter(models, datasets=None, dataset: str | None = None, word: 
         for slot, text in enumerate(names):
             if slot < len(data["labelled"]):
                 i = data["labelled"][slot]
-                text.set_text(" " + "–".join(data["pairs"][i]))
-                text.set_position(places[0][i])
+                x, y = places[0][i]
+                right_half = x > (top + 0.3) / 2   # write towards the middle: never past the edge
+                pair = "–".join(data["pairs"][i])
+                text.set(text=f"{pair}  " if right_half else f"  {pair}", position=(x, y),
+                         ha="right" if right_half else "left")
             else:
                 text.set_text("")
         rho = "ρ undefined" if np.isnan(data["rho"]) else f"ρ = {data['rho']:.3f}"
