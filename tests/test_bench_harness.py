@@ -20,6 +20,10 @@ def test_budget_verdicts():
     assert "ok" in run.verdict("notebook_wall_s[01_perceptron]", 42.0)
     assert "MISSED" in run.verdict("notebook_wall_s[01_perceptron]", 61.0)
     assert "MISSED" in run.verdict("widget_training_update_median_ms", 140.0)
+    assert "ok" in run.verdict("browser_gates_median_ms", 180.0)
+    assert "MISSED" in run.verdict("browser_gates_median_ms", 260.0)
+    assert "ok" in run.verdict("browser_gates_p90_ms", 480.0)
+    assert "MISSED" in run.verdict("browser_gates_p90_ms", 510.0)
     assert "ok" in run.verdict("lstm_numpy_vs_torch_ratio[b64_h256_t64]", 0.8)
     assert "MISSED" in run.verdict("lstm_numpy_vs_torch_ratio[b64_h256_t64]", 0.5)
     assert run.verdict("some_other_figure", 1.0) == ""
