@@ -20,7 +20,7 @@ import numpy as np
 __all__ = [
     "CLASS_COLOURS", "CLASS_MARKERS",
     "grid_2d", "scatter_classes", "plot_decision_boundary", "update_decision_boundary", "boundary_lines",
-    "plot_loss_curve", "update_loss_curve", "freeze_layout", "Blitter", "png_from_rgb",
+    "plot_loss_curve", "update_loss_curve", "freeze_layout", "pin_axis_labels", "Blitter", "png_from_rgb",
 ]
 
 CLASS_COLOURS = ("#b2182b", "#2166ac")  # the two ends of RdBu: class 0, class 1
@@ -138,22 +138,27 @@ def plot_loss_curve(ax, losses, title: str = "Training loss", xlabel: str = "ste
                     reference_label: str | None = None, label: str | None = None):
     """Loss per step as a line (log scale by default: late progress stays visible).
 
-    `reference` draws a dotted horizontal line, e.g. log K, the loss of a uniform guess.
-    Returns the Line2D for update_loss_curve.
+    `reference` draws a dotted horizontal line, e.g. log K, the loss of a uniform guess, named
+    just above its right end (a legend box there would cover it). Returns the Line2D for
+    update_loss_curve.
     """
+    from matplotlib.transforms import blended_transform_factory
+
     losses = np.asarray(losses, dtype=np.float64)
     steps = np.arange(len(losses))
     (line,) = ax.plot(steps, losses, color="#3b528b", linewidth=1.8, label=label)
     if reference is not None:
-        ax.axhline(reference, color="0.35", linestyle=":", linewidth=1.2,
-                   label=reference_label or f"reference {reference:.3g}")
+        ax.axhline(reference, color="0.35", linestyle=":", linewidth=1.2)
+        ax.text(0.99, reference, reference_label or f"reference {reference:.3g}", color="0.3",
+                fontsize="small", ha="right", va="bottom",
+                transform=blended_transform_factory(ax.transAxes, ax.transData))
     if log:
         ax.set_yscale("log")
     ax.set_title(title)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.grid(True, which="major", alpha=0.3)
-    if reference is not None or label is not None:
+    if label is not None:
         ax.legend(loc="upper right", fontsize="small")
     _rescale_loss_axes(ax, losses, reference)
     return line
@@ -201,6 +206,17 @@ def freeze_layout(fig, dpi: float | None = None) -> None:
         fig.set_layout_engine("constrained")
     fig.draw_without_rendering()
     fig.set_layout_engine("none")
+
+
+def pin_axis_labels(ax) -> None:
+    """Keep `ax`'s axis titles where the last layout put them (call after freeze_layout):
+    matplotlib moves them with the tick labels at every draw, so removing or changing tick
+    labels later would slide a title onto what is drawn beside the axes."""
+    to_axes = ax.transAxes.inverted()
+    x_top = ax.xaxis.label.get_window_extent().y1                  # va="top"
+    ax.xaxis.set_label_coords(0.5, to_axes.transform((0, x_top))[1])
+    y_right = ax.yaxis.label.get_window_extent().x1                # rotated, anchored at its right
+    ax.yaxis.set_label_coords(to_axes.transform((y_right, 0))[0], 0.5)
 
 
 class Blitter:
@@ -344,6 +360,12 @@ def printable_token(token: str) -> str:
     return {" ": "␣", "\n": "⏎", "\t": "⇥", "": "∅"}.get(token, token)
 
 
+def hex_colours(rgba) -> list[str]:
+    """(n, 3 or 4) colours in [0, 1] as "#rrggbb" strings (matplotlib's to_hex, for many at once)."""
+    channels = np.round(np.asarray(rgba)[:, :3] * 255).astype(int)
+    return [f"#{r:02x}{g:02x}{b:02x}" for r, g, b in channels]
+
+
 def text_spans_html(tokens, values, cmap: str = "RdBu_r", vmax: float = 1.0, highlight=None,
                     underline=None, joiner: str = "") -> str:
     """Tokens as HTML spans on a background coloured by their values.
@@ -357,17 +379,17 @@ def text_spans_html(tokens, values, cmap: str = "RdBu_r", vmax: float = 1.0, hig
     import html
 
     from matplotlib import colormaps
-    from matplotlib.colors import to_hex
 
     values = np.asarray(values, dtype=np.float64)
     if len(values) != len(tokens):
         raise ValueError(f"text_spans_html: {len(tokens)} tokens but {len(values)} values")
     rgba = colormaps[cmap](0.5 + 0.5 * np.clip(values / vmax, -1, 1))          # (T, 4)
     light = rgba[:, :3] @ np.array([0.2126, 0.7152, 0.0722]) > 0.5
+    backgrounds = hex_colours(rgba)
     underline = np.zeros(len(tokens), bool) if underline is None else np.asarray(underline, bool)
     spans = []
     for index, token in enumerate(tokens):
-        style = (f"background:{to_hex(rgba[index])};color:{'#000' if light[index] else '#fff'};"
+        style = (f"background:{backgrounds[index]};color:{'#000' if light[index] else '#fff'};"
                  "white-space:pre-wrap;font-family:monospace;")
         if underline[index]:
             style += "border-bottom:2px solid #e08214;"
@@ -389,6 +411,40 @@ def nice_bound(value: float) -> float:
         if step * 10.0 ** exponent >= value * (1 - 1e-12):
             return float(step * 10.0 ** exponent)
     return float(10.0 ** (exponent + 1))
+
+
+def place_labels(ax, points, labels, font_px: float, gap_px: float = 7.0) -> list[tuple]:
+    """Where to write a label beside each point of `points` (n, 2, data coordinates) so that no
+    label overlaps another label or point, or leaves the axes: for each label in turn, the first
+    free place of right, left, above, below and the four diagonals (else the least crowded).
+    Returns (dx, dy, ha, va) per label: an offset in pixels from its point and the alignment
+    (label sizes are estimated from the number of characters, about 0.6 em each)."""
+    inside = ax.get_window_extent()
+    places = [(gap_px, 0, "left", "center"), (-gap_px, 0, "right", "center"),
+              (0, gap_px, "center", "bottom"), (0, -gap_px, "center", "top"),
+              (gap_px, gap_px, "left", "bottom"), (-gap_px, gap_px, "right", "bottom"),
+              (gap_px, -gap_px, "left", "top"), (-gap_px, -gap_px, "right", "top")]
+    where = ax.transData.transform(np.asarray(points, dtype=float))
+    taken = [(x - gap_px, y - gap_px, x + gap_px, y + gap_px) for x, y in where]   # the points themselves
+    chosen = []
+    for (x, y), text in zip(where, labels, strict=True):
+        width, height = 0.62 * font_px * len(text) + 4, 1.2 * font_px
+        best, best_overlap = places[0], np.inf
+        for dx, dy, ha, va in places:
+            left = x + dx - {"left": 0, "center": width / 2, "right": width}[ha]
+            bottom = y + dy - {"bottom": 0, "center": height / 2, "top": height}[va]
+            box = (left, bottom, left + width, bottom + height)
+            outside = (box[0] < inside.x0 or box[2] > inside.x1 or box[1] < inside.y0 or box[3] > inside.y1)
+            overlap = sum(max(0, min(box[2], b[2]) - max(box[0], b[0]))
+                          * max(0, min(box[3], b[3]) - max(box[1], b[1])) for b in taken)
+            overlap += 1e6 if outside else 0
+            if overlap < best_overlap:
+                best, best_overlap, best_box = (dx, dy, ha, va), overlap, box
+            if overlap == 0:
+                break
+        taken.append(best_box)
+        chosen.append(best)
+    return chosen
 
 
 def nice_limits(low: float, high: float, bins: int = 6) -> tuple[float, float]:
@@ -417,7 +473,8 @@ def fixed_width_labels(axis, width: int = 5) -> None:
     axis.set_major_formatter(FuncFormatter(label))
 
 
-__all__ += ["printable_token", "text_spans_html", "nice_bound", "nice_limits", "fixed_width_labels"]
+__all__ += ["printable_token", "hex_colours", "text_spans_html", "nice_bound", "nice_limits",
+            "fixed_width_labels", "place_labels"]
 
 
 # --------------------------------------------------------------------------------------
@@ -490,7 +547,8 @@ def word_ticks(tokens, width_px: float, font_px: float = 12.0, gap_px: float = 8
     chosen = []
     for at, word in sorted(words, key=lambda item: (-len(item[1]), item[0])):
         left, right = at * px_per_step, at * px_per_step + 0.6 * font_px * len(word) + gap_px
-        if len(chosen) < max_labels and all(right <= a or left >= b for a, b, _, _ in chosen):
+        fits = right - gap_px <= width_px + font_px      # not past the end of the axis
+        if fits and len(chosen) < max_labels and all(right <= a or left >= b for a, b, _, _ in chosen):
             chosen.append((left, right, at, word))
     chosen.sort(key=lambda item: item[2])
     return [c[2] for c in chosen], [c[3] for c in chosen]

@@ -211,6 +211,7 @@ def lesson03_04_case(kind):
         ("cu-sampling-temperature", [0.0, 0.5, 1.0, 2.0]),
         ("cu-sampling-length", [10, 60, 200]),
         ("cu-sampling-prompt", ["The ", "", "He said \"", "zq"]),
+        ("cu-sampling-seed", [0, 1, 5]),
         ("cu-sampling-new", ["click"]),
     ], history=True)
 
@@ -341,10 +342,11 @@ def fresh_render(case: Case, view, sequence, monkeypatch) -> bytes:
             for css_class, value in sequence:
                 apply(fresh, css_class, value)
         else:
-            for css_class, _ in case.controls:
-                final = find_control(view, css_class).value
-                if find_control(fresh, css_class).value != final:
-                    apply(fresh, css_class, final)
+            for _ in range(3):   # again while one control moves another (a typed regex picks its pattern)
+                for css_class, _ in case.controls:
+                    final = find_control(view, css_class).value
+                    if find_control(fresh, css_class).value != final:
+                        apply(fresh, css_class, final)
         return shown_png(fresh)
 
 
@@ -374,12 +376,13 @@ GOING_BACK = {
     "connect": [("cu-connect-target", 148), ("cu-connect-target", 48), ("cu-connect-target", 148)],
     "cells": [("cu-cells-pattern", "inside quotes"), ("cu-cells-rank", 2), ("cu-cells-state", "h"),
               ("cu-cells-pattern", "inside quotes"), ("cu-cells-state", "c")],
+    "cells-regex": [("cu-cells-regex", "said"), ("cu-cells-pattern", "inside a number")],
 }
 
 
 @pytest.mark.parametrize("name", list(GOING_BACK))
 def test_going_back_to_an_earlier_value(name, cases, monkeypatch):
-    check_sequence(name, cases(name), GOING_BACK[name], monkeypatch, "back")
+    check_sequence(name, cases(name.split("-")[0]), GOING_BACK[name], monkeypatch, "back")
 
 
 def test_every_dashboard_has_a_case():

@@ -19,11 +19,12 @@ from matplotlib.legend import Legend
 from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
 from matplotlib.text import Text
-from test_widgets_equivalence import CASES, apply, shown_png
+from test_widgets_equivalence import CASES, apply, random_sequence, shown_png
 
-from conftest import ROOT
 from course_utils.plots import Blitter
 from course_utils.widgets.common import DPI, WIDTH_PX, find_control
+
+from conftest import ROOT
 
 ARTIFACTS = ROOT / "test-artifacts" / "legibility"
 OUTPUT_WIDTH_PX = 964   # JupyterLab's output area at 1400 × 1000, file browser open
@@ -55,7 +56,8 @@ class DrawLog:
                 log.texts.append((artist, artist.get_window_extent(renderer)))
 
         wrap(Text, text)
-        wrap(Legend, lambda artist, renderer: log.legends.append((artist, artist.get_window_extent(renderer))))
+        wrap(Legend, lambda artist, renderer: log.legends.append(
+            (artist, artist.get_window_extent(renderer))))
         wrap(Line2D, lambda artist, renderer: log.data.append(artist))
         wrap(Collection, lambda artist, renderer: log.data.append(artist))
         wrap(Rectangle, lambda artist, renderer: log.data.append(artist))
@@ -76,9 +78,15 @@ def data_points(artist) -> np.ndarray:
         return np.empty((0, 2))
     if isinstance(artist, Line2D):
         xy = artist.get_xydata()
-        if len(xy) < 1 or artist.get_label().startswith("_child"):  # ticks, spines
-            return np.empty((0, 2))
-        return artist.get_transform().transform(xy[np.all(np.isfinite(xy), axis=1)])
+        unnamed = artist.get_label().startswith("_")
+        spanning = not artist.get_transform().contains_branch(artist.axes.transData)  # axhline, axvline
+        if len(xy) < 1 or (unnamed and (artist.get_linestyle() == "None" or spanning)):
+            return np.empty((0, 2))      # tick marks and unnamed reference lines (zero, 0.5)
+        points = artist.get_transform().transform(xy[np.all(np.isfinite(xy), axis=1)])
+        if artist.get_linestyle() in ("None", "") or len(points) < 2:
+            return points
+        steps = np.linspace(0, 1, 16)[:, None, None]      # points along each segment, not just its ends
+        return (points[:-1] + steps * (points[1:] - points[:-1])).reshape(-1, 2)
     if isinstance(artist, Collection) and hasattr(artist, "get_offsets"):
         offsets = np.asarray(artist.get_offsets())
         if len(offsets) > 1 or (len(offsets) == 1 and np.any(offsets)):
@@ -97,18 +105,20 @@ def problems(fig, log: DrawLog) -> list[str]:
     boxes += [("a legend", box) for _, box in log.legends]
     canvas = fig.bbox
     for name, box in boxes:
-        if box.x0 < canvas.x0 - 1 or box.x1 > canvas.x1 + 1 or box.y0 < canvas.y0 - 1 or box.y1 > canvas.y1 + 1:
+        if (box.x0 < canvas.x0 - 1 or box.x1 > canvas.x1 + 1
+                or box.y0 < canvas.y0 - 1 or box.y1 > canvas.y1 + 1):
             found.append(f"{name} is cut off at the edge of the figure")
     for i, (name_a, a) in enumerate(boxes):
         for name_b, b in boxes[i + 1:]:
             overlap_x = min(a.x1, b.x1) - max(a.x0, b.x0)
             overlap_y = min(a.y1, b.y1) - max(a.y0, b.y0)
-            if overlap_x > 1.5 and overlap_y > 1.5:
+            if overlap_x > 0.5 and overlap_y > 0.5:
                 found.append(f"{name_a} overlaps {name_b}")
     for legend, box in log.legends:
         inner = box.padded(-2)
         for artist in log.data:
-            if artist in legend.get_lines() or artist in legend.legend_handles or artist.axes is not legend.axes:
+            own = artist in legend.get_lines() or artist in legend.legend_handles
+            if own or artist.axes is not legend.axes:
                 continue
             points = data_points(artist)
             inside = ((points[:, 0] > inner.x0) & (points[:, 0] < inner.x1)
@@ -120,11 +130,14 @@ def problems(fig, log: DrawLog) -> list[str]:
 
 
 def states(case):
-    """(label, control, value): the first state, then each candidate value of each control."""
+    """(label, control, value): the first state, each candidate value of each control, then a
+    random sequence of changes (limits that grow and shrink, texts that come and go)."""
     yield "first", None, None
     for css_class, values in case.controls:
         for value in values:
             yield f"{css_class.removeprefix('cu-')}={value}", css_class, value
+    for step, (css_class, value) in enumerate(random_sequence(case, seed=100, steps=12)):
+        yield f"random{step:02d}-{css_class.removeprefix('cu-')}={value}", css_class, value
 
 
 def slug(text: str) -> str:

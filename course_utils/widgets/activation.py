@@ -150,13 +150,13 @@ def activation_explorer(activations=None, function: str | None = None, z: float 
         tangent.set_data(data["tangent_z"], data["tangent_a"])
         point_a.set_data([data["z"]], [data["a"]])
         point_da.set_data([data["z"]], [data["da"]])
-        label.value = _readout_html(name, data)
         if shown["name"] != name:  # a new g: new curves, limits and titles
             curve_a.set_data(data["z_grid"], data["a_grid"])
             curve_da.set_data(data["z_grid"], data["da_grid"])
             set_function_axes(name, data)
             shown["name"] = name
         plot.image.value = blit.show(key=name)  # a picture per function: z moves only the point
+        label.value = _readout_html(name, data)   # after the image: the page paints that first
 
     choose.observe(update, names="value")
     z_slider.observe(update, names="value")

@@ -218,8 +218,8 @@ def analogy_explorer(models, a: str | None = None, b: str | None = None, c: str 
             caption.set_text(text)
         unknown = [f"'{word}'" for _, word in data["missing"]]
         message.set_text(f"{', '.join(unknown)}\nnot in the vocabulary" if unknown else "")
-        label.value = _readout_html(data, model.value, len(wv))
         plot.image.value = blit.show()
+        label.value = _readout_html(data, model.value, len(wv))   # after the image: painted first
 
     def pick_example(change):
         if state["busy"]:

@@ -34,7 +34,7 @@ __all__ = ["bidirectional_states", "bidirectional_explorer", "classifier_rows", 
 MAX_STEPS = 300        # longer texts are cut (the heatmap would be unreadable anyway)
 MAX_LABELS = 16        # word labels under the time axis at most (each costs 1-2 ms to draw)
 LABEL_GAP_PX = 15      # rotated 9-point labels closer than this overlap
-CLASSIFIER_ROWS = 16   # units per direction in the default view
+CLASSIFIER_ROWS = 12   # units per direction in the default view (a readable row each)
 STATE_CMAP = "RdBu_r"  # h ∈ (−1, 1): diverging, white at 0
 
 
@@ -103,7 +103,7 @@ def bidirectional_states(encoder, head, text: str, positive_class: int = 1) -> d
     }
 
 
-def classifier_rows(head, H: int, k: int = 16, positive_class: int = 1) -> dict:
+def classifier_rows(head, H: int, k: int = CLASSIFIER_ROWS, positive_class: int = 1) -> dict:
     """The k units of each direction that the classifier weighs most: {"fwd": ids, "bwd": ids}.
 
     The head reads the standardised sentence vector [→h^(T) ; ←h^(1)] (2H numbers); a unit's
@@ -212,27 +212,29 @@ def bidirectional_explorer(encoder, head, sentences, labels=None,
         data = bidirectional_states(encoder, head, text.value)
         T = len(data["tokens"])
         starts = data["tick_positions"]
+        # Time runs from 0 to 1 across the axes (step t covers t/T ... (t+1)/T) whatever the
+        # sentence's length: the axes and their kept picture stay the same from one sentence to
+        # the next, and only the heatmaps, lines, frames and words are drawn anew.
         for ax, image, lines, frame, direction in ((ax_f, images[0], separators[0], frames[0], "forward"),
                                                    (ax_b, images[1], separators[1], frames[1], "backward")):
             order = rows_of("fwd" if direction == "forward" else "bwd", data[direction])
             n = len(order)
             image.set_data(data[direction][:, order].T)     # (rows, T): units down, time across
-            image.set_extent((-0.5, T - 0.5, n - 0.5, -0.5))
-            ax.set_xlim(-0.5, T - 0.5)
+            image.set_extent((0, 1, n - 0.5, -0.5))
+            ax.set_xlim(0, 1)
             ax.set_ylim(n - 0.5, -0.5)
-            lines.set_segments([[(t - 0.5, -0.5), (t - 0.5, n - 0.5)] for t in starts if t > 0])
-            frame.set_height(n)
+            lines.set_segments([[(t / T, -0.5), (t / T, n - 0.5)] for t in starts if t > 0])
+            framed = T - 1 if direction == "forward" else 0   # →h at the last step, ←h at the first
+            frame.set_bounds(framed / T, -0.5, 1 / T, n)
             if rows_menu.value == "classifier":       # the same units for every sentence: numbered
                 ax.set_yticks(np.arange(n), [str(u) for u in order])
-                ax.set_ylabel("unit (for positive ↑)", fontsize=9)
+                ax.set_ylabel("unit (weight for\npositive at top)", fontsize=9)
             else:
                 ax.set_yticks([])
                 ax.set_ylabel(f"all {H} units", fontsize=9)
-        frames[0].set_x(T - 1.5)                      # →h at the last step
-        frames[1].set_x(-0.5)                         # ←h at the first step
         # Label at most MAX_LABELS words, longest first (punctuation goes unlabelled: its line is
         # enough), none closer than LABEL_GAP_PX to another label.
-        min_gap = T * LABEL_GAP_PX / axes_width_px
+        min_gap = T * LABEL_GAP_PX / axes_width_px    # in steps
         chosen = []
         words = [(at, w) for at, w in zip(starts, data["tick_labels"], strict=True)
                  if any(ch.isalnum() for ch in w)]
@@ -241,7 +243,7 @@ def bidirectional_explorer(encoder, head, sentences, labels=None,
                 chosen.append((position, word))
         shown = len(chosen)
         for text_artist, (position, word) in zip(word_texts[:shown], chosen, strict=True):
-            text_artist.set(x=position, text=word[:12], visible=True)
+            text_artist.set(x=(position + 0.5) / T, text=word[:12], visible=True)
         for unused in word_texts[shown:]:
             unused.set_visible(False)
         p = data["probability"]
@@ -256,8 +258,8 @@ def bidirectional_explorer(encoder, head, sentences, labels=None,
             parts.append(f"{data['unknown']} outside the vocabulary (read as &lt;unk&gt;)")
         if data["truncated"]:
             parts.append(f"cut to the first {MAX_STEPS} steps")
-        label.value = " &nbsp;·&nbsp; ".join(parts)
         plot.image.value = blit.show(key=rows_menu.value)   # the static parts were drawn once per mode
+        label.value = " &nbsp;·&nbsp; ".join(parts)         # after the image: painted first
 
     def choose_sentence(change):
         text.value = sentences[change["new"]]         # the text box's observer redraws

@@ -219,9 +219,9 @@ def cell_search_view(params, vocab, text, pattern="inside quotes", regex=r"[A-Z]
         ax_bars.set_ylim(-1, 1)    # the same empty axes, whatever was shown before
         ax_trace.set_ylim(-1, 1)
         bars_title.set_text(f"top units for: {pattern_box.value}")
+        plot.image.value = blit.show()
         label.value = f"<b>{message}</b>"
         coloured.value = ""
-        plot.image.value = blit.show()
 
     def update(_=None):
         try:
@@ -249,9 +249,9 @@ def cell_search_view(params, vocab, text, pattern="inside quotes", regex=r"[A-Z]
         start = max(0, min(first - 60, len(text) - SHOWN_CHARS))
         window = slice(start, start + SHOWN_CHARS)
         vmax = max(1e-6, float(np.abs(values).max()))
-        coloured.value = ("<div style='line-height:1.7'>"
-                          + text_spans_html(list(text[window]), values[window], vmax=vmax,
-                                            underline=mask[window]) + "</div>")
+        coloured_html = ("<div style='line-height:1.7'>"
+                         + text_spans_html(list(text[window]), values[window], vmax=vmax,
+                                           underline=mask[window]) + "</div>")
         score = result["scores"][unit]
         what = ("mean inside − mean outside, in standard deviations" if result["kind"] == "binary"
                 else "correlation with the position")
@@ -260,9 +260,9 @@ def cell_search_view(params, vocab, text, pattern="inside quotes", regex=r"[A-Z]
         strip.set_data(_visible_mask(mask, ax_trace.get_window_extent().width)[None, :])
         strip.set_visible(result["kind"] == "binary")
         bars_title.set_text(f"top units for: {pattern_box.value}")
-        label.value = (f"rank {rank.value}: unit {unit} of the {'cell' if which.value == 'c' else 'hidden'} "
-                       f"state, score {score:+.2f} ({what}){count}. Text shown from character {start}; "
-                       f"background = the unit's value (red +, blue −), orange underline = the pattern.")
+        readout_html = (f"rank {rank.value}: unit {unit} of the {'cell' if which.value == 'c' else 'hidden'} "
+                        f"state, score {score:+.2f} ({what}){count}. Text shown from character {start}; "
+                        f"background = the unit's value (red +, blue −), orange underline = the pattern.")
         low, high = nice_limits(values.min(), values.max())   # the chosen unit's range
         strip.set_extent((0, len(text), low, high))
         ax_trace.set_xlim(0, len(text))
@@ -271,6 +271,7 @@ def cell_search_view(params, vocab, text, pattern="inside quotes", regex=r"[A-Z]
         scores = np.abs(result["scores"][result["top"]])
         ax_bars.set_ylim(*(np.array([-1, 1]) * min(BAR_BOUND_MAX, nice_bound(1.25 * max(1.0, scores.max())))))
         plot.image.value = blit.show()
+        label.value, coloured.value = readout_html, coloured_html   # after the image: painted first
 
     def typed_regex(_=None):
         if pattern_box.value != "regular expression":

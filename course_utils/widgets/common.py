@@ -82,6 +82,16 @@ def with_class(widget, css_class: str):
     return widget
 
 
+def example_options(texts, width: int = 64) -> list[tuple[str, str]]:
+    """(label, text) options for a menu of example texts: each shown on one line, cut at about
+    `width` characters with "…" (the text box below the menu shows the whole text)."""
+    def short(text):
+        flat = " ".join(text.split())
+        return flat if len(flat) <= width else flat[: width - 1].rstrip() + "…"
+
+    return [(f"{number}: {short(text)}", text) for number, text in enumerate(texts, start=1)]
+
+
 def readout(name: str):
     import ipywidgets as widgets
 

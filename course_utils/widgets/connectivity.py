@@ -22,7 +22,14 @@ from course_utils.nn.layers import log_softmax
 from course_utils.nn.lstm import lstm_backward, lstm_forward
 from course_utils.nn.rnn import rnn_backward, rnn_forward
 from course_utils.plots import freeze_layout, printable_token, text_spans_html
-from course_utils.widgets.common import PlotImage, dashboard, readout, with_class, without_reentry
+from course_utils.widgets.common import (
+    PlotImage,
+    dashboard,
+    example_options,
+    readout,
+    with_class,
+    without_reentry,
+)
 
 __all__ = ["input_gradient_norms", "connectivity_view", "DECADES", "MAX_TEXT"]
 
@@ -95,8 +102,8 @@ def connectivity_view(models: dict, vocab, texts=None, target: int | None = None
     texts = list(texts or ["The Prime Minister said on Monday that the government would act."])
     names = list(models)
     colours = ["#e08214", "#3b528b", "#5ec962", "#440154"]
-    pick = with_class(widgets.Dropdown(options=texts, value=texts[0], description="example",
-                                       layout=widgets.Layout(width="60%")), "cu-connect-pick")
+    pick = with_class(widgets.Dropdown(options=example_options(texts), value=texts[0], description="example",
+                                       layout=widgets.Layout(width="95%")), "cu-connect-pick")
     text_box = with_class(widgets.Text(value=texts[0], description="text", continuous_update=False,
                                        layout=widgets.Layout(width="95%")), "cu-connect-text")
 
@@ -126,26 +133,38 @@ def connectivity_view(models: dict, vocab, texts=None, target: int | None = None
     plot.fig.legend(handles=list(lines.values()), loc="outside lower center", ncols=len(lines), fontsize=9,
                     frameon=False)   # inside, it would cover a curve somewhere
     target_line = ax.axvline(0, color="#222", linewidth=1.0, linestyle="--")
+    note = ax.text(0.5, 0.5, "", transform=ax.transAxes, ha="center", va="center", color="#b2182b")
     ax.set_ylim(10.0 ** -LOWEST_DECADE, 10.0)   # laid out once with the widest labels it will show
     ax.set_xlim(-0.5, MAX_TEXT)
     freeze_layout(plot.fig, plot.dpi)
     blit = Blitter(plot.fig, dpi=plot.dpi, layout=False)
-    blit.add(*lines.values(), target_line)
+    blit.add(*lines.values(), target_line, note)
     state = {"text": None}
 
     def redraw():
         text = text_box.value
         ids = ids_of(text)
-        if len(ids) < 2:
+        if len(ids) < 2:   # no prediction to look at: empty axes with a note
+            for line in lines.values():
+                line.set_data([], [])
+            target_line.set_visible(False)
+            note.set_text("type at least two characters")
+            ax.set_xlim(-0.5, X_LIMITS[0])
+            ax.set_ylim(1e-3, 10.0 ** 1.2)
+            plot.image.value = blit.show()
             label.value = "Type at least two characters."
+            for html_widget in coloured.values():
+                html_widget.value = ""
             return
+        note.set_text("")
+        target_line.set_visible(True)
         if text != state["text"]:
             target_slider.max = len(ids) - 2
         t = min(target_slider.value, len(ids) - 2)
         chars = list(text)[: t + 2]
         parts = [f"target: after reading <code>{html.escape(''.join(chars[max(0, t - 20): t + 1]))}</code>"
                  f" the true next character is <code>{html.escape(printable_token(chars[t + 1]))}</code>"]
-        all_norms = []
+        all_norms, coloured_html = [], {}
         for name in names:
             norms, log_probs = input_gradient_norms(models[name], ids, t)
             all_norms.append(norms)
@@ -158,11 +177,10 @@ def connectivity_view(models: dict, vocab, texts=None, target: int | None = None
                          f"magnitude within the last {_reach(norms)} characters")
             shown = chars[: t + 1] + [chars[t + 1]]
             values = np.append(_colour_values(norms), -1.0)
-            coloured[name].value = (f"<div style='line-height:1.8'><b>{name}</b>&nbsp; "
-                                    + text_spans_html(shown, values, cmap="magma", highlight=t + 1)
-                                    + "</div>")
+            coloured_html[name] = (f"<div style='line-height:1.8'><b>{name}</b>&nbsp; "
+                                   + text_spans_html(shown, values, cmap="magma", highlight=t + 1)
+                                   + "</div>")
         target_line.set_xdata([t, t])
-        label.value = "<br>".join(parts)
         every_norm = np.concatenate(all_norms)
         positive = every_norm[every_norm > 0]
         low = np.floor(np.log10(positive.min())) if positive.size else -10.0
@@ -173,6 +191,9 @@ def connectivity_view(models: dict, vocab, texts=None, target: int | None = None
         ax.set_ylim(10.0 ** max(low, high - 12, -LOWEST_DECADE), 10.0 ** (high + 0.2))
         state["text"] = text
         plot.image.value = blit.show()
+        label.value = "<br>".join(parts)   # after the image: the page paints that first
+        for name in names:
+            coloured[name].value = coloured_html[name]
 
     def choose_example(change):
         text_box.value = change["new"]

@@ -22,6 +22,7 @@ from course_utils.plots import (
     ROW_AXIS_LABELS,
     ROW_MODES,
     SIMILAR_ROWS,
+    fixed_width_labels,
     heatmap_rows,
     heatmap_rows_html,
     label_time_axis,
@@ -29,7 +30,7 @@ from course_utils.plots import (
     printable_token,
     text_spans_html,
 )
-from course_utils.widgets.common import PlotImage, dashboard, readout, with_class
+from course_utils.widgets.common import PlotImage, dashboard, example_options, readout, with_class
 
 __all__ = ["lstm_gate_trace", "gates_view", "GATE_NAMES", "MAX_TEXT"]
 
@@ -76,7 +77,7 @@ def _readout_html(trace, colour_by):
             f"Text coloured by {GATE_NAMES[colour_by]}.")
 
 
-def gates_view(params: dict, vocab, texts=None, unit: int = 0, rows: str = "similar"):
+def gates_view(params: dict, vocab, texts=None, unit: int = 0, rows: str = "clustered"):
     """The dashboard on a trained LSTM LM (`params` from `init_lstm_lm`, `vocab` its char Vocab).
 
     Controls: example text (cu-gates-pick), typed text (cu-gates-text), unit (cu-gates-unit),
@@ -86,13 +87,13 @@ def gates_view(params: dict, vocab, texts=None, unit: int = 0, rows: str = "simi
     """
     import ipywidgets as widgets
 
-    from course_utils.plots import Blitter, freeze_layout
+    from course_utils.plots import Blitter, freeze_layout, pin_axis_labels
 
     texts = list(texts or ["The Prime Minister said on Monday that the government would act."])
     H = params["W_h"].shape[1]
     k = min(SIMILAR_ROWS, H)
-    pick = with_class(widgets.Dropdown(options=texts, value=texts[0], description="example",
-                                       layout=widgets.Layout(width="60%")), "cu-gates-pick")
+    pick = with_class(widgets.Dropdown(options=example_options(texts), value=texts[0], description="example",
+                                       layout=widgets.Layout(width="95%")), "cu-gates-pick")
     text_box = with_class(widgets.Text(value=texts[0], description="text", continuous_update=False,
                                        layout=widgets.Layout(width="95%")), "cu-gates-text")
     unit_slider = with_class(widgets.IntSlider(value=unit, min=0, max=H - 1, description="unit",
@@ -124,13 +125,15 @@ def gates_view(params: dict, vocab, texts=None, unit: int = 0, rows: str = "simi
     ax_line.set_ylabel("value")
     ax_line.axhline(0, color="#999", linewidth=0.8)
     ax_line.grid(True, alpha=0.3)
-    ax_line.set_ylim(-LINE_BOUND_MAX, LINE_BOUND_MAX)     # the widest value labels
+    fixed_width_labels(ax_line.yaxis)                      # the limits change: labels keep their width
     c_line, = ax_line.plot([], [], color="#440154", linewidth=2, label="cell state c")
     h_line, = ax_line.plot([], [], color="#21918c", linewidth=1.5, label="hidden state h")
     f_line, = ax_line.plot([], [], color="#e08214", linewidth=1.0, linestyle=":", label="forget gate f")
     # Under the axes: inside, the legend would cover the lines somewhere.
     ax_line.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), fontsize=9, ncols=3, frameon=False)
     freeze_layout(plot.fig, plot.dpi)
+    for ax in heat_axes.values():
+        pin_axis_labels(ax)   # the unit number drawn beside a row must not move the axis title
     blit = Blitter(plot.fig, dpi=plot.dpi, layout=False)
     blit.add(*images.values(), c_line, h_line, f_line)
     outlines = []   # the chosen unit's row in each heatmap: black with a white core, and its number
@@ -200,18 +203,19 @@ def gates_view(params: dict, vocab, texts=None, unit: int = 0, rows: str = "simi
         scale = max(1e-6, float(np.abs(values["c"][1:]).max())) if shown == "c" else 1.0
         centred = values[shown] if shown in ("c", "h") else 2 * values[shown] - 1  # gates: 0.5 -> white
         cmap = "RdBu_r" if shown in ("c", "h") else "viridis"   # signed states, unsigned gates
-        coloured.value = ("<div style='line-height:1.8'>"
-                          + text_spans_html(trace["tokens"][1:], centred[1:] / scale, cmap=cmap)
-                          + "</div>")
+        coloured_html = ("<div style='line-height:1.8'>"
+                         + text_spans_html(trace["tokens"][1:], centred[1:] / scale, cmap=cmap)
+                         + "</div>")
         if text != state["text"]:
             show_text_axes(trace)
             state["text"] = text
         order = rows_of(trace, text, rows_menu.value)
         show_rows(trace, order)
-        label.value = _readout_html(trace, shown) + heatmap_rows_html(order, rows_menu.value, "cell state")
         bound = nice_bound(1.1 * max(1.0, float(np.abs(values["c"]).max())))  # this unit's range
         ax_line.set_ylim(-min(bound, LINE_BOUND_MAX), min(bound, LINE_BOUND_MAX))
         plot.image.value = blit.show(key=(text, rows_menu.value))   # what the axis labels show
+        coloured.value = coloured_html   # the texts after the image: the page paints that first
+        label.value = _readout_html(trace, shown) + heatmap_rows_html(order, rows_menu.value, "cell state")
 
     def choose_example(change):
         text_box.value = change["new"]

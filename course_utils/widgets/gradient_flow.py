@@ -314,7 +314,6 @@ def gradient_flow_view(params, ids, spectral_radius=1.0, activation="tanh", seq_
         clipped_line.set_visible(clip.value)
         loss_note.set_text(_training_note(data["loss_plain"], data["loss_clipped"], clip.value)
                            .replace(": nothing", ":\nnothing"))
-        label.value = _readout_html(data, radius.value, act.value, clip.value)
         # Axes fitted to what is drawn, in coarse steps (6 decades for the norms, whole decades
         # for the loss): most changes reuse a kept picture and redraw just the lines.
         ax_norm.set_xlim(0, key[2] - 1)
@@ -324,6 +323,7 @@ def gradient_flow_view(params, ids, spectral_radius=1.0, activation="tanh", seq_
         low, high = _log_limits(shown)
         ax_loss.set_ylim(max(low, 1e-10), min(high, 1e10))
         plot.image.value = blit.show()
+        label.value = _readout_html(data, radius.value, act.value, clip.value)   # after: painted first
 
     for control in (radius, act, length, clip):
         control.observe(update, names="value")

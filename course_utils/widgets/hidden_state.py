@@ -24,12 +24,14 @@ from course_utils.plots import (
     SIMILAR_ROWS,
     heatmap_rows,
     heatmap_rows_html,
+    hex_colours,
     label_time_axis,
     nice_bound,
 )
 from course_utils.widgets.common import (
     PlotImage,
     dashboard,
+    example_options,
     readout,
     with_class,
     without_reentry,
@@ -111,18 +113,18 @@ def coloured_text_html(tokens, values, cmap=HEATMAP_CMAP, vmax: float = 1.0, hig
                        joiner: str = "") -> str:
     """Tokens as HTML spans whose background is the value's colour (diverging map, 0 = white)."""
     from matplotlib import colormaps
-    from matplotlib.colors import to_hex
 
     values = np.asarray(values, dtype=np.float64)
     if len(tokens) != len(values):
         raise ValueError(f"coloured_text_html: {len(tokens)} tokens but {len(values)} values")
     colours = colormaps[cmap](0.5 + 0.5 * np.clip(values / vmax, -1, 1))  # (T, 4), one call
     luminance = colours[:, :3] @ np.array([0.2126, 0.7152, 0.0722])
+    backgrounds = hex_colours(colours)
     spans = []
     for index, token in enumerate(tokens):
         text = html.escape(token if token != "\n" else "⏎")
         border = "outline:2px solid #222;" if index == highlight else ""
-        spans.append(f'<span title="{values[index]:+.2f}" style="background:{to_hex(colours[index])};'
+        spans.append(f'<span title="{values[index]:+.2f}" style="background:{backgrounds[index]};'
                      f'color:{"#000" if luminance[index] > 0.5 else "#fff"};{border}'
                      f'white-space:pre;font-family:monospace">{text}</span>')
     return joiner.join(spans)
@@ -156,13 +158,13 @@ def hidden_state_view(params: dict, vocab, texts=None, unit: int = 0, top_k: int
     """
     import ipywidgets as widgets
 
-    from course_utils.plots import Blitter, freeze_layout
+    from course_utils.plots import Blitter, freeze_layout, pin_axis_labels
 
     texts = list(texts or ["The Prime Minister said on Monday that the government would act."])
     H = params["W_h"].shape[0]
     k = min(SIMILAR_ROWS, H)
-    pick = with_class(widgets.Dropdown(options=texts, value=texts[0], description="example",
-                                       layout=widgets.Layout(width="60%")), "cu-hidden-pick")
+    pick = with_class(widgets.Dropdown(options=example_options(texts), value=texts[0], description="example",
+                                       layout=widgets.Layout(width="95%")), "cu-hidden-pick")
     text_box = with_class(widgets.Text(value=texts[0], description="text", continuous_update=False,
                                        layout=widgets.Layout(width="95%")), "cu-hidden-text")
     runs: dict = {}   # text -> read_text(...): the RNN runs once per text, not per slider move
@@ -218,8 +220,7 @@ def hidden_state_view(params: dict, vocab, texts=None, unit: int = 0, top_k: int
     ax_bars.set_title("next token after step t")
     freeze_layout(plot.fig, plot.dpi)  # positions final now: the text row measures the axes
     ax_heat.set_yticks([])   # the chosen unit's number is drawn by its row (unit_label)
-    title_top = ax_heat.xaxis.label.get_window_extent().y1     # keep the axis title there
-    ax_heat.xaxis.set_label_coords(0.5, ax_heat.transAxes.inverted().transform((0, title_top))[1])
+    pin_axis_labels(ax_heat)   # the axis titles stay where the widest labels put them
     blit = Blitter(plot.fig, dpi=plot.dpi, layout=False)
     blit.add(image)  # the heatmap changes with the text: drawn on every frame, like the outlines
     # The chosen unit's row and the chosen step's column, outlined (black with a white core, to
@@ -278,12 +279,13 @@ def hidden_state_view(params: dict, vocab, texts=None, unit: int = 0, top_k: int
             bar.set_width(p)
             bar.set_color("#e08214" if token == data["next_token"] else "#21918c")
             text_artist.set_text(display_token(token))
+        ax_bars.set_xlim(0, min(1.0, nice_bound(1.15 * data["top_probs"][0])))   # 0.1, 0.2, 0.5 or 1
+        plot.image.value = blit.show(key=(text, rows_menu.value))  # what the axis labels show
+        # the texts after the image: the page paints the image first
         coloured.value = ("<div style='line-height:1.8'>" + coloured_text_html(
             data["tokens"][1:], data["unit_values"][1:], highlight=data["step"] - 1,
             joiner="" if vocab.level == "char" else " ") + "</div>")
         label.value = _readout_html(data) + heatmap_rows_html(order, rows_menu.value)
-        ax_bars.set_xlim(0, min(1.0, nice_bound(1.15 * data["top_probs"][0])))   # 0.1, 0.2, 0.5 or 1
-        plot.image.value = blit.show(key=(text, rows_menu.value))  # what the axis labels show
 
     def choose_example(change):
         text_box.value = change["new"]

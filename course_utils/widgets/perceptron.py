@@ -193,8 +193,8 @@ def perceptron_explorer(w=(1.0, 1.0), b=-1.5, datasets=None, dataset: str | None
             z_k = data["z_data"][y == k]
             points.set_offsets(np.column_stack([z_k, sigmoid(z_k)]) if len(z_k) else np.empty((0, 2)))
         z_chosen.set_data([data["z"]], [data["a"]])
-        label.value = _readout_html(choose.value, weights, b_slider.value, chosen_point, data)
         plot.image.value = blit.show()
+        label.value = _readout_html(choose.value, weights, b_slider.value, chosen_point, data)  # painted 2nd
 
     for control in (choose, w1, w2, b_slider, x1, x2):
         control.observe(update, names="value")

@@ -165,10 +165,10 @@ def parameter_growth_view(vocab_size: int, perplexities: dict | None = None,
         ppl = perplexities.get(n_slider.value)
         ppl_marker.set_data([n_slider.value] if ppl is not None else [],
                             [ppl] if ppl is not None else [])
-        label.value = _readout_html(data, perplexities)
         window_line.set_ydata(data["window_context"])
         rnn_line.set_ydata(data["rnn_context"])
         plot.image.value = blit.show()
+        label.value = _readout_html(data, perplexities)   # after the image: the page paints that first
 
     for control in (n_slider, d_slider, h_slider):
         control.observe(update, names="value")
