@@ -493,10 +493,15 @@ def measure_latency(page, lab: LabServer, notebook: str, dashboard, action: dict
     """Time `action` `repeats` times (sliders alternate right and left, selects cycle): from
     the key press or click to the new image painted, with the moments in between."""
     samples = []
+    keys = ["ArrowRight", "ArrowLeft"]
+    if action["kind"] == "slider":   # at the right end a first ArrowRight would change nothing
+        handle = dashboard.locator(f".{action['control']} .noUi-handle").first
+        if handle.get_attribute("aria-valuenow") == handle.get_attribute("aria-valuemax"):
+            keys.reverse()
     for repeat in range(repeats):
         step = dict(action)
         if step["kind"] == "slider":
-            step.update(value=["ArrowRight", "ArrowLeft"][repeat % 2], times=1)
+            step.update(value=keys[repeat % 2], times=1)
         elif step["kind"] == "select":
             step["value"] = None
         elif step["kind"] == "toggle":
