@@ -1,6 +1,7 @@
 """Browser figures: how long a person waits, in JupyterLab in Chromium, for a dashboard's new picture.
 
     .venv/bin/python bench/figures_browser.py            (quick: lesson 01 only)
+    .venv/bin/python bench/figures_browser.py 04 06 07   (the lessons named by number)
     .venv/bin/python bench/run.py --only browser         (every lesson)
 
 For each lesson: JupyterLab (tests/browser_lab.py's LabServer) in headless Chromium at
@@ -68,14 +69,18 @@ def lesson_latency(browser, server, notebook: str) -> dict:
     return results
 
 
-def figures(quick: bool) -> list[tuple[str, float, str]]:
+def figures(quick: bool, numbers: list[str] | None = None) -> list[tuple[str, float, str]]:
+    """Every lesson's dashboards; `quick`: lesson 01's only; `numbers` ("04", ...): those lessons'."""
     if not CHROMIUM.is_file():
         raise RuntimeError(f"browser figures need Chromium at {CHROMIUM} (apt-get install chromium)")
     from playwright.sync_api import sync_playwright
 
     lessons = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
-    if quick:
-        lessons = [p for p in lessons if p.name.startswith("01_")]
+    if numbers or quick:
+        wanted = numbers or ["01"]
+        lessons = [p for p in lessons if p.name[:2] in wanted]
+        if len(lessons) != len(wanted):
+            raise ValueError(f"figures_browser: lessons must be numbers of notebooks/ (\"04\"), got {wanted}")
     results, loads = [], []
     with tempfile.TemporaryDirectory() as workdir:
         server = LabServer(Path(workdir), lessons).start()
@@ -98,4 +103,4 @@ def figures(quick: bool) -> list[tuple[str, float, str]]:
 
 
 if __name__ == "__main__":
-    [print(f"{n}: {v:.4g} {u}") for n, v, u in figures(quick=True)]
+    [print(f"{n}: {v:.4g} {u}") for n, v, u in figures(quick=True, numbers=sys.argv[1:])]

@@ -496,8 +496,6 @@ from course_utils.download import (  # noqa: E402
     default_cache_dir,
     download,
     download_or_fallback,
-    file_checksum,
-    is_online,
 )
 
 __all__ += [
@@ -508,8 +506,6 @@ __all__ += [
     "default_cache_dir",
     "download",
     "download_or_fallback",
-    "file_checksum",
-    "is_online",
 ]
 
 

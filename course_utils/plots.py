@@ -12,15 +12,14 @@ where the decision boundary lies).
 
 from __future__ import annotations
 
-import struct
-import zlib
+import io
 
 import numpy as np
 
 __all__ = [
     "CLASS_COLOURS", "CLASS_MARKERS",
     "grid_2d", "scatter_classes", "plot_decision_boundary", "update_decision_boundary", "boundary_lines",
-    "plot_loss_curve", "update_loss_curve", "freeze_layout", "pin_axis_labels", "Blitter", "png_from_rgb",
+    "plot_loss_curve", "update_loss_curve", "freeze_layout", "pin_axis_labels", "Blitter",
 ]
 
 CLASS_COLOURS = ("#b2182b", "#2166ac")  # the two ends of RdBu: class 0, class 1
@@ -327,77 +326,22 @@ class Blitter:
                 artist.axes.draw_artist(artist)
             else:
                 self.fig.draw_artist(artist)
+        from PIL import Image
+
         rgb = np.asarray(canvas.buffer_rgba())[..., :3]  # the figure is opaque: alpha adds nothing
-        return png_from_rgb(rgb, self.compress_level)
-
-
-def png_from_rgb(rgb, level: int = 1) -> bytes:
-    """An (h, w, 3) uint8 image as PNG bytes, without PNG's per-row filters: about three
-    times faster than Pillow's encoder and about as small for plots (large flat areas)."""
-    rgb = np.asarray(rgb)
-    if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
-        raise ValueError(f"png_from_rgb: expected an (h, w, 3) uint8 array, got {rgb.shape} {rgb.dtype}")
-    height, width, _ = rgb.shape
-    rows = np.zeros((height, 1 + 3 * width), dtype=np.uint8)  # each row: filter byte 0, pixels
-    rows[:, 1:] = rgb.reshape(height, 3 * width)
-
-    def chunk(tag: bytes, data: bytes) -> bytes:
-        return (struct.pack(">I", len(data)) + tag + data
-                + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF))
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)  # 8-bit RGB, no interlace
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
-            + chunk(b"IDAT", zlib.compress(rows.tobytes(), level)) + chunk(b"IEND", b""))
+        png = io.BytesIO()
+        Image.fromarray(rgb).save(png, "PNG", compress_level=self.compress_level)
+        return png.getvalue()
 
 
 # --------------------------------------------------------------------------------------
-# Text coloured character by character (lessons 05-06 dashboards)
+# Tokens, axis limits and labels (the dashboards of lessons 01-07)
 # --------------------------------------------------------------------------------------
 
 
 def printable_token(token: str) -> str:
     """A token as it can be shown on an axis or in a readout: space ␣, newline ⏎, tab ⇥."""
     return {" ": "␣", "\n": "⏎", "\t": "⇥", "": "∅"}.get(token, token)
-
-
-def hex_colours(rgba) -> list[str]:
-    """(n, 3 or 4) colours in [0, 1] as "#rrggbb" strings (matplotlib's to_hex, for many at once)."""
-    channels = np.round(np.asarray(rgba)[:, :3] * 255).astype(int)
-    return [f"#{r:02x}{g:02x}{b:02x}" for r, g, b in channels]
-
-
-def text_spans_html(tokens, values, cmap: str = "RdBu_r", vmax: float = 1.0, highlight=None,
-                    underline=None, joiner: str = "") -> str:
-    """Tokens as HTML spans on a background coloured by their values.
-
-    A value v is drawn with the colour map at 0.5 + 0.5·clip(v / vmax, −1, 1), so on a diverging
-    map 0 is white; pass values in [−1, 1] for a sequential map (−1 its first colour). The
-    token at index `highlight` is outlined; where the boolean array `underline` is true the
-    token is underlined in orange. Newlines are shown as ⏎ followed by a line break. The text
-    colour is black or white, whichever reads better on the background.
-    """
-    import html
-
-    from matplotlib import colormaps
-
-    values = np.asarray(values, dtype=np.float64)
-    if len(values) != len(tokens):
-        raise ValueError(f"text_spans_html: {len(tokens)} tokens but {len(values)} values")
-    rgba = colormaps[cmap](0.5 + 0.5 * np.clip(values / vmax, -1, 1))          # (T, 4)
-    light = rgba[:, :3] @ np.array([0.2126, 0.7152, 0.0722]) > 0.5
-    backgrounds = hex_colours(rgba)
-    underline = np.zeros(len(tokens), bool) if underline is None else np.asarray(underline, bool)
-    spans = []
-    for index, token in enumerate(tokens):
-        style = (f"background:{backgrounds[index]};color:{'#000' if light[index] else '#fff'};"
-                 "white-space:pre-wrap;font-family:monospace;")
-        if underline[index]:
-            style += "border-bottom:2px solid #e08214;"
-        if index == highlight:
-            style += "outline:2px solid #222;"
-        shown = "⏎<br>" if token == "\n" else html.escape(token)
-        spans.append(f'<span title="{values[index]:+.2f}" style="{style}">{shown}</span>')
-    return joiner.join(spans)
 
 
 def nice_bound(value: float) -> float:
@@ -473,7 +417,7 @@ def fixed_width_labels(axis, width: int = 5) -> None:
     axis.set_major_formatter(FuncFormatter(label))
 
 
-__all__ += ["printable_token", "hex_colours", "text_spans_html", "nice_bound", "nice_limits",
+__all__ += ["printable_token", "nice_bound", "nice_limits",
             "fixed_width_labels", "place_labels"]
 
 
@@ -523,37 +467,6 @@ def clustered_units(states):
     return leaves_list(tree)
 
 
-def word_ticks(tokens, width_px: float, font_px: float = 12.0, gap_px: float = 8.0,
-               max_labels: int = 40):
-    """(positions, labels) for a time axis of characters or words `width_px` wide: each word at
-    its first step, longest words first, none overlapping another (a label needs about
-    0.6 · font_px per character plus `gap_px`). Characters join into words at spaces; the
-    special tokens ("<bos>") are left unlabelled."""
-    tokens = list(tokens)
-    T = len(tokens)
-    if T == 0:
-        return [], []
-    px_per_step = width_px / T
-    words, start = [], None
-    for t, token in enumerate(tokens + [" "]):
-        if len(token) == 1 and not token.isspace():
-            start = t if start is None else start
-            continue
-        if start is not None:
-            words.append((start, "".join(tokens[start:t])))
-            start = None
-        if len(token) > 1 and not token.startswith("<"):
-            words.append((t, token))                 # a word token
-    chosen = []
-    for at, word in sorted(words, key=lambda item: (-len(item[1]), item[0])):
-        left, right = at * px_per_step, at * px_per_step + 0.6 * font_px * len(word) + gap_px
-        fits = right - gap_px <= width_px + font_px      # not past the end of the axis
-        if fits and len(chosen) < max_labels and all(right <= a or left >= b for a, b, _, _ in chosen):
-            chosen.append((left, right, at, word))
-    chosen.sort(key=lambda item: item[2])
-    return [c[2] for c in chosen], [c[3] for c in chosen]
-
-
 ROW_MODES = {"similar": "the {k} units most like the chosen one",
              "clustered": "all units, similar ones together",
              "index": "all units, by number"}
@@ -586,25 +499,5 @@ def heatmap_rows_html(order, rows: str, what: str = "values") -> str:
             + ", ".join(str(u) for u in order))
 
 
-MONO_ADVANCE = 0.602   # DejaVu Sans Mono: every glyph advances 0.602 em
-
-
-def label_time_axis(ax, tokens, dpi: float, chars: bool = True, min_pt: float = 8.0, max_pt: float = 11.0):
-    """Label the x axis of a heatmap with one column per token (x = 0, 1, ...): every
-    character, monospaced and centred on its column, when one of at least `min_pt` points fits a
-    column (at most `max_pt`: short texts do not get huge letters); else whole words at their
-    first step, as many as fit without overlapping. Special tokens ("<bos>") show as "^"."""
-    tokens = list(tokens)
-    width_px = ax.get_window_extent().width
-    size = width_px / max(len(tokens), 1) / (MONO_ADVANCE * dpi / 72)
-    if chars and size >= min_pt:
-        shown = [printable_token(t) if not t.startswith("<") else "^" for t in tokens]
-        ax.set_xticks(np.arange(len(tokens)), shown, fontsize=min(size, max_pt), family="DejaVu Sans Mono",
-                      ha="center")
-        return
-    positions, words = word_ticks(tokens, width_px, font_px=min_pt * dpi / 72)
-    ax.set_xticks(positions, words, fontsize=min_pt, family="DejaVu Sans", ha="left")
-
-
-__all__ += ["heatmap_rows_html", "label_time_axis", "similar_units", "clustered_units", "heatmap_rows",
-            "ROW_MODES", "SIMILAR_ROWS", "ROW_AXIS_LABELS", "word_ticks"]
+__all__ += ["heatmap_rows_html", "similar_units", "clustered_units", "heatmap_rows",
+            "ROW_MODES", "SIMILAR_ROWS", "ROW_AXIS_LABELS"]

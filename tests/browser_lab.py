@@ -49,7 +49,13 @@ USER_SETTINGS = {
 
 
 class LabServer:
-    def __init__(self, workdir: Path, content: list[Path]):
+    """`app` "lab" starts JupyterLab; "notebook" the Notebook front end of the same environment
+    (Notebook 7, or the classic Notebook 6 where that is installed)."""
+
+    def __init__(self, workdir: Path, content: list[Path], app: str = "lab"):
+        if app not in ("lab", "notebook"):
+            raise ValueError(f"LabServer: app must be 'lab' or 'notebook', got {app!r}")
+        self.app = app
         self.workdir = Path(workdir)
         self.root = self.workdir / "root"
         self.root.mkdir(parents=True)
@@ -87,11 +93,13 @@ class LabServer:
     def start(self, timeout: float = 120) -> LabServer:
         env = self._prepare_dirs()
         command = [
-            str(Path(sys.executable).parent / "jupyter"), "lab", "--no-browser", "--allow-root",
+            str(Path(sys.executable).parent / "jupyter"), self.app, "--no-browser", "--allow-root",
             "--ip=127.0.0.1", f"--port={self.port}", "--ServerApp.port_retries=0",
-            f"--ServerApp.root_dir={self.root}",
+            "--NotebookApp.port_retries=0", f"--notebook-dir={self.root}",
             f"--LabApp.user_settings_dir={self.workdir / 'settings'}",
             f"--LabApp.workspaces_dir={self.workdir / 'workspaces'}",
+            f"--JupyterNotebookApp.user_settings_dir={self.workdir / 'settings'}",
+            f"--JupyterNotebookApp.workspaces_dir={self.workdir / 'workspaces'}",
         ]
         with open(self.log_path, "w") as log:
             self.process = subprocess.Popen(command, cwd=self.root, env=env, stdout=log,
@@ -121,6 +129,8 @@ class LabServer:
             return json.loads(payload) if payload else None
 
     def url(self, notebook: str) -> str:
+        if self.app == "notebook":
+            return f"{self.base}/notebooks/{notebook}?token={self.token}"
         return f"{self.base}/lab/tree/{notebook}?token={self.token}&reset"
 
     def kernel_state(self, notebook: str) -> str | None:
@@ -247,9 +257,12 @@ class KernelProbe:
 # What a person does with each control of each dashboard, and what must change. Every
 # dashboard found on a page must be listed here: a new dashboard without an entry fails.
 #   kind: "slider" (keys on the handle), "text" (type, then Enter), "click", "select" (an option
-#   label), "toggle" (a button of a ToggleButtons), "checkbox"; value: keys/text/label; expect:
-#   what must change ("plot", "readout"); values: what random sequences may choose (sliders:
-#   keys; selects: every option when absent); "latency": the action timed, repeated.
+#   label), "toggle" (a button of a ToggleButtons), "checkbox", "hover" / "strip-click" (the
+#   pointer on, or a click on, character `index` of a text strip); value: keys/text/label;
+#   expect: what must change ("plot", "readout", "strip": a text strip's colours or legend;
+#   "detail": the strip's panel shows that character); values: what random sequences may
+#   choose (sliders: keys; selects: every option when absent; strip clicks: any character);
+#   "latency": the action timed, repeated.
 #   A dashboard whose state is a history (training) lists in REPLAY the buttons that a fresh
 #   render must press again, and in RESETS the controls after which earlier presses no longer
 #   matter.
@@ -316,6 +329,9 @@ DASHBOARD_ACTIONS: dict[str, list[dict]] = {
         {"kind": S, "control": "cu-hidden-unit", "value": "ArrowRight", "times": 1, "expect": PR},
         {"kind": "select", "control": "cu-hidden-rows", "value": None, "expect": ("plot",)},
         {"kind": "select", "control": "cu-hidden-pick", "value": None, "expect": ("plot",)},
+        {"kind": "hover", "control": "cu-hidden-strip", "index": 7, "expect": ("detail",), "random": False},
+        # A click on a character sets the step: the heatmap's column and the bars follow.
+        {"kind": "strip-click", "control": "cu-hidden-strip", "index": 3, "expect": PR},
     ],
     "sampling": [
         {"kind": "click", "control": "cu-sampling-new", "expect": ("readout",)},   # the same first step
@@ -344,6 +360,7 @@ DASHBOARD_ACTIONS: dict[str, list[dict]] = {
         {"kind": "select", "control": "cu-gates-pick", "value": None, "expect": ("plot",)},
         {"kind": "text", "control": "cu-gates-text", "value": "He said (in May) that", "expect": ("plot",),
          "values": ["The bank is on the river.", "12 May"]},
+        {"kind": "hover", "control": "cu-gates-strip", "index": 8, "expect": ("detail",), "random": False},
     ],
     "connect": [
         {"kind": S, "control": "cu-connect-target", "value": "ArrowLeft", "times": 3,
@@ -351,6 +368,9 @@ DASHBOARD_ACTIONS: dict[str, list[dict]] = {
         {"kind": "select", "control": "cu-connect-pick", "value": None, "expect": ("plot",)},
         {"kind": "text", "control": "cu-connect-text", "value": "The bank is on the river.",
          "expect": ("plot",), "values": ["He said (in May) that", "12 May 1999"]},
+        {"kind": "hover", "control": "cu-connect-strip", "index": 4, "expect": ("detail",), "random": False},
+        # A click on a character re-targets the view: that character is predicted.
+        {"kind": "strip-click", "control": "cu-connect-strip", "index": 12, "expect": PR},
     ],
     "cells": [
         {"kind": "select", "control": "cu-cells-pattern", "value": "inside a number",
@@ -360,6 +380,7 @@ DASHBOARD_ACTIONS: dict[str, list[dict]] = {
         {"kind": "select", "control": "cu-cells-state", "value": "hidden state h", "expect": PR},
         {"kind": "text", "control": "cu-cells-regex", "value": "[A-Z]+", "expect": PR,
          "values": ["said", "zzz", "("]},
+        {"kind": "hover", "control": "cu-cells-strip", "index": 5, "expect": ("detail",), "random": False},
     ],
     # 07 bidirectional
     "bidirectional": [
@@ -368,6 +389,10 @@ DASHBOARD_ACTIONS: dict[str, list[dict]] = {
         {"kind": "select", "control": "cu-bidirectional-sentence", "value": None, "expect": PR,
          "latency": True},
         {"kind": "select", "control": "cu-bidirectional-rows", "value": None, "expect": ("plot",)},
+        {"kind": S, "control": "cu-bidirectional-unit", "value": "ArrowRight", "times": 1,
+         "expect": ("strip",)},
+        {"kind": "hover", "control": "cu-bidirectional-strip", "index": 4, "expect": ("detail",),
+         "random": False},
     ],
     "demo": [
         {"kind": S, "control": "cu-demo-scale", "value": "ArrowRight", "times": 3,
@@ -438,6 +463,13 @@ def readout_state(dashboard) -> list[str]:
     return [r.inner_text() for r in dashboard.locator(".cu-readout").all()]
 
 
+def strips_painted(dashboard) -> list[str]:
+    """What each text strip paints: its legend and every character's background."""
+    return dashboard.locator(".cu-strip").evaluate_all("""(strips) => strips.map((strip) =>
+        strip.querySelector('.cu-strip-legend').textContent + ' | ' +
+        [...strip.querySelectorAll('.cu-strip-char')].map((c) => c.style.background).join(' '))""")
+
+
 def perform(dashboard, page, action: dict) -> None:
     """Do `action` as a person would. A select with value None takes the option after the
     shown one (the first after the last)."""
@@ -466,6 +498,10 @@ def perform(dashboard, page, action: dict) -> None:
         select.select_option(label=label)
     elif kind == "checkbox":
         dashboard.locator(f".{control} input[type=checkbox]").first.click()
+    elif kind == "hover":
+        dashboard.locator(f".{control} .cu-strip-char").nth(action["index"]).hover()
+    elif kind == "strip-click":
+        dashboard.locator(f".{control} .cu-strip-char").nth(action["index"]).click()
     else:
         raise ValueError(f"unknown action kind {kind!r} for {control}")
 

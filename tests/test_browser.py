@@ -6,9 +6,11 @@ every cell to finish, and check the saved notebook for error outputs and the pag
 Then, for every dashboard on the page (`.cu-dashboard`), in a 1400 × 1000 window:
 
 - act on each of its controls once, as a person would (keys on a slider, typing in a text
-  box, clicking a button, picking from a list): what must change (readout text, plot: the
-  `<img>` source and the pixels) changes; no control label or chosen option is cut; the plot
-  fills the output's width. One screenshot per control goes to test-artifacts/browser/.
+  box, clicking a button, picking from a list, pointing at or clicking a character of a text
+  strip): what must change (readout text, plot: the `<img>` source and the pixels; the strip's
+  panel: the character pointed at, with its values) changes; no control label or chosen option
+  is cut; the plot fills the output's width. One screenshot per control goes to
+  test-artifacts/browser/.
 - play a few seeded random sequences of such actions, then compare the painted `<img>` (read
   back from the page) with a fresh full render of the same state, made in the notebook's own
   kernel (KernelProbe): the dashboard built again from its cell's expression with no kept
@@ -51,6 +53,7 @@ from browser_lab import (
     plot_state,
     readout_state,
     run_all,
+    strips_painted,
     wait_quiet,
 )
 
@@ -165,11 +168,14 @@ def mismatch(painted: bytes, fresh: bytes) -> str | None:
 # Run in the notebook's kernel: build the dashboard `name` again from the expression that made
 # it (the last line of its cell, found through IPython's Out/In), with no kept pictures, bring
 # it to the shown one's control values (then press the buttons in `replay`), print both PNGs.
+# Controls are found as the headless tests find them (bench/widget_latency.find_control).
 FRESH_RENDER = """
 def _cu_fresh_render(name, replay):
-    import ast, base64, json
+    import ast, base64, json, sys
+    if BENCH not in sys.path:
+        sys.path.insert(0, BENCH)
+    from widget_latency import find_control
     from course_utils.plots import Blitter
-    from course_utils.widgets.common import find_control
 
     ip = get_ipython()
     made = [(n, box) for n, box in ip.user_ns["Out"].items()
@@ -205,6 +211,10 @@ def _cu_fresh_render(name, replay):
 """
 
 
+def install_fresh_render(probe: KernelProbe) -> None:
+    probe.run(f"BENCH = {str(ROOT / 'bench')!r}\n" + FRESH_RENDER)
+
+
 def fresh_render(probe: KernelProbe, name: str, replay: list[str]) -> tuple[bytes, bytes]:
     """(a fresh full render of the dashboard's current state, the PNG the kernel last sent)."""
     out = json.loads(probe.run(f"_cu_fresh_render({name!r}, {replay!r})").strip().splitlines()[-1])
@@ -225,7 +235,26 @@ def random_action(rng, dashboard, spec: list[dict]) -> dict:
     elif action["kind"] == "text":
         choices = [action["value"], *action.get("values", [])]
         action["value"] = choices[rng.integers(len(choices))]
+    elif action["kind"] == "strip-click":   # any character of the text on show
+        count = dashboard.locator(f".{action['control']} .cu-strip-char").count()
+        action["index"] = int(rng.integers(count))
     return action
+
+
+def assert_strip_detail(dashboard, action: dict, where: str) -> None:
+    """The strip's panel shows the hovered character: its title names it, with its values."""
+    strip = dashboard.locator(f".{action['control']}").first
+    index = action["index"]
+    char = strip.locator(".cu-strip-char").nth(index).inner_text()
+    detail = strip.locator(".cu-strip-detail")
+    deadline = time.monotonic() + 10
+    while detail.get_attribute("data-index") != str(index):
+        assert time.monotonic() < deadline, f"{where}: the panel did not show character {index}"
+        time.sleep(0.05)
+    title = detail.locator(".cu-strip-title").inner_text()
+    shown = {" ": "␣", "⏎": "⏎"}.get(char, char)
+    assert f"“{shown}”" in title, f"{where}: the panel's title {title!r} does not name {shown!r}"
+    assert detail.locator(".cu-strip-row").count() >= 1, f"{where}: the panel shows no values"
 
 
 def truncated_labels(dashboard) -> list[str]:
@@ -261,7 +290,7 @@ def exercise_dashboards(page, lab: LabServer, notebook: str, shots: Path, seed: 
     dashboards = page.locator(".jp-NotebookPanel:visible .cu-dashboard")
     probe = KernelProbe(lab, notebook)
     try:
-        probe.run(FRESH_RENDER)
+        install_fresh_render(probe)
         for index in range(dashboards.count()):
             dashboard = dashboards.nth(index)
             name = dashboard_name(dashboard)
@@ -288,6 +317,7 @@ def exercise_dashboard(page, lab, notebook, dashboard, name, shots, probe, seed)
     # 1. every control once, as scripted: what must change changes; one screenshot per control
     for action in spec:
         before_src, before_text = plot_state(dashboard), readout_state(dashboard)
+        before_strips = strips_painted(dashboard)
         before_png = dashboard.screenshot()
         perform(dashboard, page, action)
         wait_quiet(page, lab, notebook, dashboard)
@@ -300,6 +330,10 @@ def exercise_dashboard(page, lab, notebook, dashboard, name, shots, probe, seed)
             assert difference > 0.05, f"{where}: the pixels did not change ({difference:.3f})"
         if "readout" in action["expect"]:
             assert readout_state(dashboard) != before_text, f"{where}: the readout did not change"
+        if "strip" in action["expect"]:
+            assert strips_painted(dashboard) != before_strips, f"{where}: the text strip did not change"
+        if "detail" in action["expect"]:
+            assert_strip_detail(dashboard, action, where)
         assert not truncated_labels(dashboard), f"{where}: labels cut: {truncated_labels(dashboard)}"
         assert_no_dialog(page, notebook)
         clicks = track_clicks(name, action, clicks)

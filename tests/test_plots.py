@@ -12,11 +12,9 @@ from PIL import Image
 from course_utils.plots import (
     Blitter,
     clustered_units,
-    hex_colours,
     nice_limits,
     place_labels,
     similar_units,
-    word_ticks,
 )
 
 
@@ -89,17 +87,6 @@ def test_clustered_units_keep_each_planted_group_together(rng):
     assert sum(a != b for a, b in zip(in_order, in_order[1:], strict=False)) == 2   # three blocks
 
 
-def test_word_ticks_label_words_at_their_first_step_without_overlap():
-    tokens = ["<bos>", *"The Prime Minister said on Monday that the government would act."]
-    positions, words = word_ticks(tokens, width_px=300, font_px=10)
-    assert words and all(tokens[p] == w[0] for p, w in zip(positions, words, strict=True))
-    px = 300 / len(tokens)
-    spans = [(p * px, p * px + 6 * len(w) + 8) for p, w in zip(positions, words, strict=True)]
-    assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:], strict=False))
-    assert "Minister" in words and "government" in words    # the longest words come first
-    assert word_ticks(["<bos>", "the", "cat"], 300)[1] == ["the", "cat"]   # word tokens
-
-
 def test_place_labels_avoid_each_other():
     fig = Figure(figsize=(4, 3), dpi=96)
     ax = fig.subplots()
@@ -123,11 +110,3 @@ def test_nice_limits_hold_the_range_on_round_numbers():
         lo, hi = nice_limits(low, high)
         assert lo <= low and hi >= high and lo < hi
         assert float(f"{lo:.2g}") == pytest.approx(lo) and float(f"{hi:.2g}") == pytest.approx(hi)  # round
-
-
-def test_hex_colours_match_matplotlib():
-    from matplotlib import colormaps
-    from matplotlib.colors import to_hex
-
-    colours = colormaps["viridis"](np.linspace(0, 1, 257))
-    assert hex_colours(colours) == [to_hex(c) for c in colours]

@@ -12,7 +12,12 @@ changes, typically when a control goes back to an earlier value. So for every da
   (`Blitter.reuse = False`: each frame is drawn in full) and brought to the same final state:
   the final control values are set in the order the dashboard lists them, or, where the
   state is a history (training steps, new samples), the same sequence is replayed;
-- the two PNGs must agree pixel for pixel, within a small tolerance for anti-aliasing.
+- the two PNGs must agree pixel for pixel, within a small tolerance for anti-aliasing, and
+  the text strips (the hover views of lessons 04, 06 and 07) must hold exactly what the fresh
+  view's strips hold: every character, colour, detail row and prediction, and the selection.
+  A click on a strip's character (setting its `selected`, as the browser does) is one of the
+  control changes; it may move another control (the hidden state's step, the connectivity
+  target), which the fresh view then gets as a value.
 
 On failure both images and their difference go to test-artifacts/equivalence/ (git-ignored).
 """
@@ -27,9 +32,10 @@ import pytest
 from PIL import Image
 
 from course_utils.plots import Blitter
-from course_utils.widgets.common import find_control
+from course_utils.widgets.text_strip import TextStrip
 
 from conftest import ROOT
+from widget_latency import find_control
 
 ARTIFACTS = ROOT / "test-artifacts" / "equivalence"
 SEEDS = range(4)
@@ -80,7 +86,9 @@ class Case:
     """How to build one dashboard and which values each control may take.
 
     `controls`: (css class, candidate values) in the order a fresh view must be set (a text
-    before a slider whose range depends on it); a value "click" presses a button.
+    before a slider whose range depends on it); a value "click" presses a button; a class
+    ending in "-strip" is a text strip, and its values are positions clicked (modulo the
+    length of the text on show).
     `history`: the state is a history of actions (training, sampling): replay it.
     """
 
@@ -132,11 +140,11 @@ def lesson01_02_case(kind):
             ("cu-perceptron-x2", [-0.5, 0.8, 1.5]),
         ])
     from course_utils.data import make_toy_2d
-    from course_utils.nn.ffn import ffn_init
+    from course_utils.nn.ffn import init_ffn
     from course_utils.widgets.training import train_steps, training_explorer
 
     x, y = make_toy_2d("circles", n=60, seed=0)
-    params, losses = train_steps(ffn_init(2, 4, 2, seed=0), x, y, 30, lr=1.0)
+    params, losses = train_steps(init_ffn(2, 4, 2, seed=0), x, y, 30, lr=1.0)
     return Case(lambda: training_explorer(params, x, y, losses=losses, n_steps=40), [
         ("cu-training-dataset", ["notebook data", "xor", "gauss"]),
         ("cu-training-width", [2, 4, 9]),
@@ -161,9 +169,9 @@ def char_vocab():
 
 
 def rnn_model(vocab, hidden=16, seed=3):
-    from course_utils.nn.rnn_lm import init_rnn_lm
+    from course_utils.nn.language_model import init_lm
 
-    params = init_rnn_lm(len(vocab), 8, hidden, seed=seed)
+    params = init_lm("rnn", len(vocab), 8, hidden, seed=seed)
     params["W_h"] = params["W_h"] * 1.5
     return params
 
@@ -171,9 +179,9 @@ def rnn_model(vocab, hidden=16, seed=3):
 def lstm_model(vocab, hidden=80, big_unit=72):
     """An LSTM LM whose unit `big_unit` integrates its input (forget gate open, candidate
     saturated): its cell state reaches tens while the others stay within a few units."""
-    from course_utils.nn.lstm_lm import init_lstm_lm
+    from course_utils.nn.language_model import init_lm
 
-    params = init_lstm_lm(len(vocab), 8, hidden, seed=0)
+    params = init_lm("lstm", len(vocab), 8, hidden, seed=0)
     params["W_h"] = params["W_h"] * 3.0
     params["W_e"] = params["W_e"] * 3.0
     params["b"][hidden + big_unit] += 8.0          # gates in order i, f, g, o
@@ -204,6 +212,7 @@ def lesson03_04_case(kind):
             ("cu-hidden-step", [0, 3, 12, 39]),
             ("cu-hidden-unit", [0, 2, 15]),
             ("cu-hidden-rows", ["similar", "clustered", "index"]),
+            ("cu-hidden-strip", [0, 4, 30]),
         ])
     from course_utils.widgets.sampling import sampling_view
 
@@ -241,16 +250,18 @@ def lesson05_06_case(kind):
             ("cu-gates-unit", [0, 1, 40, 72, 79]),
             ("cu-gates-colour", ["c", "h", "f", "o"]),
             ("cu-gates-rows", ["similar", "clustered", "index"]),
+            ("cu-gates-strip", [1, 9, 60]),
         ])
     if kind == "connect":
         from course_utils.widgets.connectivity import connectivity_view
 
         rnn = rnn_model(vocab)
         texts = [LM_TEXT[:150], LM_TEXT[60:120]]
-        return Case(lambda: connectivity_view({"RNN": rnn, "LSTM": lstm}, vocab, texts), [
+        return Case(lambda: connectivity_view({"RNN": ("rnn", rnn), "LSTM": ("lstm", lstm)}, vocab, texts), [
             ("cu-connect-pick", texts),
             ("cu-connect-text", [LM_TEXT[:150], LM_TEXT[20:80], "ab"]),
             ("cu-connect-target", [0, 5, 48, 100, 148]),
+            ("cu-connect-strip", [0, 7, 33]),
         ])
     from course_utils.widgets.cell_search import cell_search_view
 
@@ -260,6 +271,7 @@ def lesson05_06_case(kind):
         ("cu-cells-regex", ["[A-Z][a-z]+", "said", "zzz", "("]),
         ("cu-cells-state", ["c", "h"]),
         ("cu-cells-rank", [1, 2, 5, 10]),
+        ("cu-cells-strip", [2, 50]),
     ])
 
 
@@ -274,6 +286,29 @@ def lesson07_case(kind):
         ("cu-bidirectional-rows", ["classifier", "clustered", "index"]),
         ("cu-bidirectional-text", [SENTENCES[0], "a river bank .", "the film is a warm and funny "
                                    "film about the bank of the river , and it is not tedious ."]),
+        ("cu-bidirectional-unit", [0, 5, 23]),
+        ("cu-bidirectional-strip", [0, 3, 11]),
+    ])
+
+
+def graph_case(cell):
+    from test_widgets_graph import TEXT, VOCAB
+
+    from course_utils.nn.language_model import init_lm
+    from course_utils.widgets.graph import lstm_graph_view, rnn_graph_view
+
+    if cell == "rnn":
+        params = init_lm("rnn", len(VOCAB), 6, 9, seed=3)
+        return Case(lambda: rnn_graph_view(params, VOCAB, TEXT), [
+            ("cu-graph-rnn-loss-step", [0, 7, 15, 21]),
+            ("cu-graph-rnn-end", [4, 10, 22]),
+            ("cu-graph-rnn-unit", [0, 3, 8]),
+        ])
+    params = init_lm("lstm", len(VOCAB), 6, 5, seed=4)
+    return Case(lambda: lstm_graph_view(params, VOCAB, TEXT), [
+        ("cu-graph-lstm-step", [0, 5, 15, 22]),
+        ("cu-graph-lstm-loss-step", [0, 7, 21]),
+        ("cu-graph-lstm-unit", [0, 2, 4]),
     ])
 
 
@@ -291,6 +326,8 @@ CASES = {
     "connect": lambda: lesson05_06_case("connect"),
     "cells": lambda: lesson05_06_case("cells"),
     "bidirectional": lambda: lesson07_case("bidirectional"),
+    "graph-rnn": lambda: graph_case("rnn"),
+    "graph-lstm": lambda: graph_case("lstm"),
 }
 
 
@@ -309,12 +346,45 @@ def cases():
 # ---- driving ----------------------------------------------------------------------------------------
 
 
+def is_strip(css_class: str) -> bool:
+    return css_class.endswith("-strip")
+
+
 def apply(view, css_class, value):
     control = find_control(view, css_class)
-    if value == "click":
+    if is_strip(css_class):   # a click on character `value` of the text on show
+        if control.tokens:
+            control.selected = value % len(control.tokens)
+    elif value == "click":
         control.click()
     else:
         control.value = value
+
+
+def strips(view) -> list:
+    """The dashboard's text strips, top to bottom (they sit in its outer box)."""
+    return [child for child in view.children if isinstance(child, TextStrip)]
+
+
+STRIP_TRAITS = ("tokens", "colours", "marked", "titles", "rows", "predictions", "predictions_label",
+                "legend", "separator", "selected")
+
+
+def strip_mismatch(view, fresh) -> str | None:
+    """None when every text strip of `view` holds what the same strip of `fresh` holds."""
+    shown, expected = strips(view), strips(fresh)
+    if len(shown) != len(expected):
+        return f"{len(shown)} strips shown, {len(expected)} in the fresh view"
+    for number, (a, b) in enumerate(zip(shown, expected, strict=True)):
+        for trait in STRIP_TRAITS:
+            got, want = getattr(a, trait), getattr(b, trait)
+            if got == want:
+                continue
+            if isinstance(got, list) and isinstance(want, list) and len(got) == len(want):
+                at = next(i for i, (x, y) in enumerate(zip(got, want, strict=True)) if x != y)
+                return f"strip {number}: {trait}[{at}] is {got[at]!r}, fresh {want[at]!r}"
+            return f"strip {number}: {trait} is {str(got)[:80]}, fresh {str(want)[:80]}"
+    return None
 
 
 def random_sequence(case: Case, seed: int, steps: int = STEPS) -> list[tuple]:
@@ -333,8 +403,9 @@ def random_sequence(case: Case, seed: int, steps: int = STEPS) -> list[tuple]:
     return sequence
 
 
-def fresh_render(case: Case, view, sequence, monkeypatch) -> bytes:
-    """A new view with no kept pictures, brought to `view`'s final state."""
+def fresh_view(case: Case, view, sequence, monkeypatch) -> tuple:
+    """A new view with no kept pictures, brought to `view`'s final state: the controls' values,
+    then the strips' selections (a click's effect on other controls is in their values)."""
     with monkeypatch.context() as patch:
         patch.setattr(Blitter, "reuse", False, raising=False)
         fresh = case.build()
@@ -344,23 +415,32 @@ def fresh_render(case: Case, view, sequence, monkeypatch) -> bytes:
         else:
             for _ in range(3):   # again while one control moves another (a typed regex picks its pattern)
                 for css_class, _ in case.controls:
+                    if is_strip(css_class):
+                        continue
                     final = find_control(view, css_class).value
                     if find_control(fresh, css_class).value != final:
                         apply(fresh, css_class, final)
-        return shown_png(fresh)
+            for strip, fresh_strip in zip(strips(view), strips(fresh), strict=True):
+                if fresh_strip.selected != strip.selected:
+                    fresh_strip.selected = strip.selected
+        return fresh, shown_png(fresh)   # drawn without kept pictures
 
 
 def check_sequence(name, case, sequence, monkeypatch, tag):
     view = case.build()
     for css_class, value in sequence:
         apply(view, css_class, value)
-    shown, fresh = shown_png(view), fresh_render(case, view, sequence, monkeypatch)
-    problem = mismatch(shown, fresh)
+    fresh, fresh_png = fresh_view(case, view, sequence, monkeypatch)
+    shown = shown_png(view)
+    steps = ", ".join(f"{c.removeprefix('cu-')}={v!r}"[:60] for c, v in sequence)
+    problem = mismatch(shown, fresh_png)
     if problem:
-        save_pair(f"{name}-{tag}", shown, fresh)
-        steps = ", ".join(f"{c.removeprefix('cu-')}={v!r}"[:60] for c, v in sequence)
+        save_pair(f"{name}-{tag}", shown, fresh_png)
         pytest.fail(f"{name}: after [{steps}] the shown image is not a fresh render: {problem} "
                     f"(images in {ARTIFACTS.relative_to(ROOT)}/{name}-{tag}-*.png)")
+    problem = strip_mismatch(view, fresh)
+    if problem:
+        pytest.fail(f"{name}: after [{steps}] the text strip is not what a fresh view shows: {problem}")
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -386,11 +466,15 @@ def test_going_back_to_an_earlier_value(name, cases, monkeypatch):
 
 
 def test_every_dashboard_has_a_case():
-    """A new dashboard module must get a Case here (each module defines one dashboard)."""
+    """A new dashboard module must get a Case here for each of its dashboards."""
     from pathlib import Path
 
-    modules = {p.stem for p in Path(ROOT, "course_utils", "widgets").glob("*.py")} - {"__init__", "common"}
-    covered = {"analogy", "similarity", "activation", "perceptron", "training", "window_lm", "hidden_state",
-               "sampling", "gradient_flow", "gates", "connectivity", "cell_search", "bidirectional"}
-    assert modules == covered, f"dashboards without an equivalence case: {modules - covered}"
-    assert len(CASES) == len(covered)
+    not_dashboards = {"__init__", "common", "hover", "text_strip"}   # shared pieces
+    modules = {p.stem for p in Path(ROOT, "course_utils", "widgets").glob("*.py")} - not_dashboards
+    covered = {"analogy": ["analogy"], "similarity": ["similarity"], "activation": ["activation"],
+               "perceptron": ["perceptron"], "training": ["training"], "window_lm": ["growth"],
+               "hidden_state": ["hidden"], "sampling": ["sampling"], "gradient_flow": ["gradflow"],
+               "gates": ["gates"], "connectivity": ["connect"], "cell_search": ["cells"],
+               "bidirectional": ["bidirectional"], "graph": ["graph-rnn", "graph-lstm"]}
+    assert modules == set(covered), f"dashboards without an equivalence case: {modules - set(covered)}"
+    assert sorted(CASES) == sorted(name for names in covered.values() for name in names)

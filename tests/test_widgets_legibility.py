@@ -22,9 +22,10 @@ from matplotlib.text import Text
 from test_widgets_equivalence import CASES, apply, random_sequence, shown_png
 
 from course_utils.plots import Blitter
-from course_utils.widgets.common import DPI, WIDTH_PX, find_control
+from course_utils.widgets.common import DPI, WIDTH_PX
 
 from conftest import ROOT
+from widget_latency import find_control
 
 ARTIFACTS = ROOT / "test-artifacts" / "legibility"
 OUTPUT_WIDTH_PX = 964   # JupyterLab's output area at 1400 × 1000, file browser open

@@ -28,6 +28,8 @@ from course_utils.data import tokenize_words
 from course_utils.nn.encoders import classifier_probabilities, lstm_sentence_vectors
 from course_utils.plots import Blitter, clustered_units
 from course_utils.widgets.common import PlotImage, dashboard, readout, with_class
+from course_utils.widgets.hover import bidirectional_reading, bidirectional_strip, strongest_forward_unit
+from course_utils.widgets.text_strip import TextStrip
 
 __all__ = ["bidirectional_states", "bidirectional_explorer", "classifier_rows", "MAX_STEPS"]
 
@@ -133,7 +135,10 @@ def bidirectional_explorer(encoder, head, sentences, labels=None,
     labels (optional, one class id per sentence) are shown as the true class. Controls:
     sentence (cu-bidirectional-sentence, a dropdown), text (cu-bidirectional-text, a text
     box: type and press Enter), which units the heatmaps show (cu-bidirectional-rows: the
-    ones the classifier weighs most, see classifier_rows; or all of them).
+    ones the classifier weighs most, see classifier_rows; or all of them), the unit the text
+    strip shows (cu-bidirectional-unit; at first the forward unit the classifier weighs most).
+    The strip (cu-bidirectional-strip) shows both directions' h, c and gates of that unit at
+    the character pointed at.
     """
     import ipywidgets as widgets
 
@@ -169,6 +174,14 @@ def bidirectional_explorer(encoder, head, sentences, labels=None,
                                             layout=widgets.Layout(width="380px")), "cu-bidirectional-rows")
     weighed = classifier_rows(head, H, k)
     label = readout("bidirectional")
+    unit = with_class(widgets.IntSlider(value=strongest_forward_unit(head, H), min=0, max=H - 1,
+                                        description="unit", continuous_update=True),
+                      "cu-bidirectional-unit")
+    strip = TextStrip("cu-bidirectional-strip")
+    on_show = {}   # both directions' states and gates for the text on show, for the unit slider
+
+    def show_strip(_=None):   # a new unit keeps the selected step; a new text starts with none
+        strip.show(bidirectional_strip(on_show["reading"], unit.value, strip.selected))
 
     plot = PlotImage(5.4, nrows=2)
     plot.fig.set_layout_engine("none")                # fixed positions: the word labels change
@@ -260,6 +273,10 @@ def bidirectional_explorer(encoder, head, sentences, labels=None,
             parts.append(f"cut to the first {MAX_STEPS} steps")
         plot.image.value = blit.show(key=rows_menu.value)   # the static parts were drawn once per mode
         label.value = " &nbsp;·&nbsp; ".join(parts)         # after the image: painted first
+        if on_show.get("text") != text.value:              # a new text: its states, nothing selected
+            on_show.update(text=text.value, reading=bidirectional_reading(encoder, data["tokens"]))
+            strip.selected = -1
+            show_strip()
 
     def choose_sentence(change):
         text.value = sentences[change["new"]]         # the text box's observer redraws
@@ -267,6 +284,7 @@ def bidirectional_explorer(encoder, head, sentences, labels=None,
     choose.observe(choose_sentence, names="value")
     text.observe(update, names="value")
     rows_menu.observe(update, names="value")
+    unit.observe(show_strip, names="value")
     update()
-    return dashboard("bidirectional", [choose, text, rows_menu, plot.image, label],
+    return dashboard("bidirectional", [choose, text, rows_menu, plot.image, unit, strip, label],
                      title="Bidirectional explorer: both directions' hidden states and the classifier")

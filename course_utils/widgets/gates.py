@@ -15,9 +15,11 @@ import html
 
 import numpy as np
 from matplotlib.patches import Rectangle
+from matplotlib.ticker import MaxNLocator
 from matplotlib.transforms import blended_transform_factory
 
-from course_utils.nn.lstm import lstm_forward, split_gates
+from course_utils.nn import _fast
+from course_utils.nn.lstm import split_gates
 from course_utils.plots import (
     ROW_AXIS_LABELS,
     ROW_MODES,
@@ -25,12 +27,12 @@ from course_utils.plots import (
     fixed_width_labels,
     heatmap_rows,
     heatmap_rows_html,
-    label_time_axis,
     nice_bound,
     printable_token,
-    text_spans_html,
 )
 from course_utils.widgets.common import PlotImage, dashboard, example_options, readout, with_class
+from course_utils.widgets.hover import gates_strip, lm_probabilities
+from course_utils.widgets.text_strip import TextStrip
 
 __all__ = ["lstm_gate_trace", "gates_view", "GATE_NAMES", "MAX_TEXT"]
 
@@ -55,9 +57,9 @@ def lstm_gate_trace(params: dict, vocab, text: str, unit: int = 0) -> dict:
         raise ValueError(f"{fn}: unit must be an integer in 0..{H - 1} (H = {H} units), got {unit!r}")
     chars = list(text)[:MAX_TEXT]
     ids = np.array([vocab.bos_id] + [vocab.token_to_id(ch) for ch in chars], dtype=np.int64)
-    hs, cs, cache = lstm_forward(params["E"][ids[None, :]], None, None, params["W_e"], params["W_h"],
-                                 params["b"])
-    gates = split_gates(cache["gates"][:, 0].astype(np.float64))     # each (T, H)
+    hs, cs, (_, _, _, gates, *_) = _fast.lstm_forward(params["E"][ids[None, :]], None, None,
+                                                      params["W_e"], params["W_h"], params["b"])
+    gates = split_gates(gates[:, 0].astype(np.float64))               # each (T, H)
     trace = {"tokens": ["<bos>"] + chars, "unit": int(unit),
              "c": cs[0].astype(np.float64), "h": hs[0].astype(np.float64)}
     trace.update(gates)
@@ -78,12 +80,13 @@ def _readout_html(trace, colour_by):
 
 
 def gates_view(params: dict, vocab, texts=None, unit: int = 0, rows: str = "clustered"):
-    """The dashboard on a trained LSTM LM (`params` from `init_lstm_lm`, `vocab` its char Vocab).
+    """The dashboard on a trained LSTM LM (`params` from `init_lm("lstm", ...)`, `vocab` its char Vocab).
 
     Controls: example text (cu-gates-pick), typed text (cu-gates-text), unit (cu-gates-unit),
     what colours the text (cu-gates-colour), which units the heatmaps show (cu-gates-rows: see
     plots.heatmap_rows; "similar" ranks the units by how closely their cell state follows the
-    chosen unit's). The coloured text is an HTML widget with class cu-gates-coloured.
+    chosen unit's). The text is a strip (cu-gates-strip): pointing at a character shows the
+    unit's gates, c and h there and the model's guesses.
     """
     import ipywidgets as widgets
 
@@ -103,8 +106,7 @@ def gates_view(params: dict, vocab, texts=None, unit: int = 0, rows: str = "clus
     choices = [(text.format(k=k), mode) for mode, text in ROW_MODES.items()]
     rows_menu = with_class(widgets.Dropdown(options=choices, value=rows, description="rows",
                                             layout=widgets.Layout(width="360px")), "cu-gates-rows")
-    coloured = widgets.HTML()
-    coloured.add_class("cu-gates-coloured")
+    strip = TextStrip("cu-gates-strip")
     label = readout("gates")
 
     plot = PlotImage(6.6, nrows=2, ncols=2)
@@ -116,8 +118,9 @@ def gates_view(params: dict, vocab, texts=None, unit: int = 0, rows: str = "clus
                                  interpolation="nearest", origin="upper")
         ax.set_title(f"{GATE_NAMES[name]} (0 closed … 1 open)", fontsize=10)
         ax.set_ylabel(ROW_AXIS_LABELS[rows].format(H=H), fontsize=9)
-        ax.set_xticks([0], ["Mg"], fontsize=11)           # room for a row of characters
-        ax.set_yticks([0], [str(H)])                      # and for the chosen unit's number
+        ax.set_xlabel("step t (the text below: point at a character)", fontsize=9)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))   # steps: the strip shows the text
+        ax.set_yticks([0], [str(H)])                      # room for the chosen unit's number
         ax.tick_params(axis="both", labelsize=8, length=0)
     plot.fig.colorbar(images["f"], ax=list(heat_axes.values()), fraction=0.02, pad=0.01, label="gate value")
     ax_line.set_title("the chosen unit: cell state vs hidden state", fontsize=10)
@@ -147,6 +150,7 @@ def gates_view(params: dict, vocab, texts=None, unit: int = 0, rows: str = "clus
             ax.transAxes, ax.transData), ha="right", va="center", fontsize=9, fontweight="bold")))
     runs, orders = {}, {}   # text -> the trace; (text, rows) -> the heatmaps' units
     state = {"text": None}
+    probabilities = {}   # text -> the LSTM LM's next-character probabilities (T+1, V)
 
     def trace_of(text, unit):
         if text not in runs:
@@ -166,11 +170,10 @@ def gates_view(params: dict, vocab, texts=None, unit: int = 0, rows: str = "clus
         return orders[(text, mode)]
 
     def show_text_axes(trace):
-        """Characters (or, for a long text, words) under each heatmap."""
+        """One column per step of a new text (the strip under the plot shows its characters)."""
         T = len(trace["tokens"])
         for ax in heat_axes.values():
             ax.set_xlim(-0.5, T - 0.5)
-            label_time_axis(ax, trace["tokens"], plot.dpi)
         ax_line.set_xlim(-0.5, T - 0.5)
 
     def show_rows(trace, order):
@@ -198,14 +201,9 @@ def gates_view(params: dict, vocab, texts=None, unit: int = 0, rows: str = "clus
         h_line.set_data(steps, values["h"])
         f_line.set_data(steps, values["f"])
         shown = colour.value
-        # c is unbounded: scale by this unit's own range over the shown text, so its largest
-        # |c| gets the strongest colour (h and the gates already lie in [-1, 1] and [0, 1]).
-        scale = max(1e-6, float(np.abs(values["c"][1:]).max())) if shown == "c" else 1.0
-        centred = values[shown] if shown in ("c", "h") else 2 * values[shown] - 1  # gates: 0.5 -> white
-        cmap = "RdBu_r" if shown in ("c", "h") else "viridis"   # signed states, unsigned gates
-        coloured_html = ("<div style='line-height:1.8'>"
-                         + text_spans_html(trace["tokens"][1:], centred[1:] / scale, cmap=cmap)
-                         + "</div>")
+        if text not in probabilities:   # the guesses depend on the text only
+            probabilities.clear()
+            probabilities[text] = lm_probabilities(params, hs=trace["h"])
         if text != state["text"]:
             show_text_axes(trace)
             state["text"] = text
@@ -213,8 +211,9 @@ def gates_view(params: dict, vocab, texts=None, unit: int = 0, rows: str = "clus
         show_rows(trace, order)
         bound = nice_bound(1.1 * max(1.0, float(np.abs(values["c"]).max())))  # this unit's range
         ax_line.set_ylim(-min(bound, LINE_BOUND_MAX), min(bound, LINE_BOUND_MAX))
-        plot.image.value = blit.show(key=(text, rows_menu.value))   # what the axis labels show
-        coloured.value = coloured_html   # the texts after the image: the page paints that first
+        plot.image.value = blit.show(key=rows_menu.value)   # what the y labels say; Blitter reads the limits
+        # the texts after the image: the page paints that first
+        strip.show(gates_strip(trace, shown, probabilities[text], vocab.tokens))
         label.value = _readout_html(trace, shown) + heatmap_rows_html(order, rows_menu.value, "cell state")
 
     def choose_example(change):
@@ -225,5 +224,5 @@ def gates_view(params: dict, vocab, texts=None, unit: int = 0, rows: str = "clus
         control.observe(update, names="value")
     update()
     return dashboard("gates", [pick, text_box, widgets.HBox([unit_slider, colour, rows_menu]), plot.image,
-                               coloured, label],
+                               strip, label],
                      title="Gate explorer: your LSTM's forget, input and output gates while it reads")

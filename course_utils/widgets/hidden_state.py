@@ -14,18 +14,17 @@ import html
 
 import numpy as np
 from matplotlib.patches import Rectangle
+from matplotlib.ticker import MaxNLocator
 from matplotlib.transforms import blended_transform_factory
 
+from course_utils.nn.language_model import lm_logits
 from course_utils.nn.layers import softmax
-from course_utils.nn.rnn_lm import rnn_lm_logits
 from course_utils.plots import (
     ROW_AXIS_LABELS,
     ROW_MODES,
     SIMILAR_ROWS,
     heatmap_rows,
     heatmap_rows_html,
-    hex_colours,
-    label_time_axis,
     nice_bound,
 )
 from course_utils.widgets.common import (
@@ -36,12 +35,13 @@ from course_utils.widgets.common import (
     with_class,
     without_reentry,
 )
+from course_utils.widgets.hover import hidden_state_strip
+from course_utils.widgets.text_strip import TextStrip
 
-__all__ = ["read_text", "hidden_state_trace", "hidden_state_view", "display_token", "coloured_text_html"]
+__all__ = ["read_text", "hidden_state_trace", "hidden_state_view", "display_token"]
 
 HEATMAP_CMAP = "RdBu_r"  # signed activations in [-1, 1]: blue negative, white 0, red positive
 MAX_TEXT = 200  # tokens shown; longer texts are cut (the heatmap would be unreadable)
-CHAR_ROW_MAX_PT = 11.0  # the characters under the heatmap: at most this size, however short the text
 
 
 def display_token(token: str) -> str:
@@ -62,7 +62,7 @@ def read_text(params: dict, vocab, text: str, tokenize=None) -> dict:
         raise TypeError(f"hidden_state_trace: text must be a str, got {type(text).__name__}")
     tokens = ["<bos>"] + _tokens_of(vocab, text, tokenize)[:MAX_TEXT]
     ids = np.array([vocab.bos_id] + [vocab.token_to_id(t) for t in tokens[1:]], dtype=np.int64)
-    logits, hs = rnn_lm_logits(params, ids[None, :])
+    logits, hs, _ = lm_logits(params, ids[None, :], cell="rnn")
     return {"tokens": tokens, "ids": ids, "hidden": hs[0].astype(np.float64),
             "probs": softmax(logits[0].astype(np.float64))}
 
@@ -109,27 +109,6 @@ def hidden_state_trace(params: dict, vocab, text: str, step: int | None = None, 
     return _select(run, step, unit, top_k, rows)
 
 
-def coloured_text_html(tokens, values, cmap=HEATMAP_CMAP, vmax: float = 1.0, highlight=None,
-                       joiner: str = "") -> str:
-    """Tokens as HTML spans whose background is the value's colour (diverging map, 0 = white)."""
-    from matplotlib import colormaps
-
-    values = np.asarray(values, dtype=np.float64)
-    if len(tokens) != len(values):
-        raise ValueError(f"coloured_text_html: {len(tokens)} tokens but {len(values)} values")
-    colours = colormaps[cmap](0.5 + 0.5 * np.clip(values / vmax, -1, 1))  # (T, 4), one call
-    luminance = colours[:, :3] @ np.array([0.2126, 0.7152, 0.0722])
-    backgrounds = hex_colours(colours)
-    spans = []
-    for index, token in enumerate(tokens):
-        text = html.escape(token if token != "\n" else "⏎")
-        border = "outline:2px solid #222;" if index == highlight else ""
-        spans.append(f'<span title="{values[index]:+.2f}" style="background:{backgrounds[index]};'
-                     f'color:{"#000" if luminance[index] > 0.5 else "#fff"};{border}'
-                     f'white-space:pre;font-family:monospace">{text}</span>')
-    return joiner.join(spans)
-
-
 def _readout_html(data: dict) -> str:
     step, tokens = data["step"], data["tokens"]
     read = "".join(tokens[1:step + 1]) if step else ""
@@ -149,12 +128,12 @@ def _readout_html(data: dict) -> str:
 
 def hidden_state_view(params: dict, vocab, texts=None, unit: int = 0, top_k: int = 8, tokenize=None,
                       rows: str = "similar"):
-    """The dashboard on a trained RNN LM (`params` from `init_rnn_lm`, `vocab` its Vocab).
+    """The dashboard on a trained RNN LM (`params` from `init_lm("rnn", ...)`, `vocab` its Vocab).
 
     Controls: pick an example text (cu-hidden-pick), type a text (cu-hidden-text), the time step
     (cu-hidden-step), the unit to colour the text by (cu-hidden-unit), which units the heatmap
-    shows (cu-hidden-rows, see heatmap_rows). The coloured text is an HTML widget with class
-    cu-hidden-coloured.
+    shows (cu-hidden-rows, see heatmap_rows). The text is a strip (cu-hidden-strip): pointing
+    at a character shows h and the model's guesses there, clicking it sets the step.
     """
     import ipywidgets as widgets
 
@@ -194,8 +173,7 @@ def hidden_state_view(params: dict, vocab, texts=None, unit: int = 0, top_k: int
     choices = [(text.format(k=k), mode) for mode, text in ROW_MODES.items()]
     rows_menu = with_class(widgets.Dropdown(options=choices, value=rows, description="rows",
                                             layout=widgets.Layout(width="360px")), "cu-hidden-rows")
-    coloured = widgets.HTML()
-    coloured.add_class("cu-hidden-coloured")
+    strip = TextStrip("cu-hidden-strip")
     label = readout("hidden")
 
     plot = PlotImage(4.3, ncols=2, gridspec_kw={"width_ratios": [3.2, 1]})
@@ -203,14 +181,13 @@ def hidden_state_view(params: dict, vocab, texts=None, unit: int = 0, top_k: int
     image = ax_heat.imshow(np.zeros((k, 2)), aspect="auto", cmap=HEATMAP_CMAP, vmin=-1, vmax=1,
                            interpolation="nearest", origin="upper")
     plot.fig.colorbar(image, ax=ax_heat, fraction=0.03, pad=0.01, label="h (tanh: −1 … 1)")
-    ax_heat.set_xlabel("time step t: the token just read (^ = <bos>)")
+    ax_heat.set_xlabel("time step t (0 = <bos>; the text below shows the token read at each step)")
     ax_heat.set_title(r"$h^{(t)}$: one column per step $t$, one row per unit")
-    # Lay out with the largest characters the row under the heatmap shows, and the widest
-    # unit labels and axis title: later texts fit in the room reserved now.
-    ax_heat.set_xticks([0], ["Mg"], fontsize=CHAR_ROW_MAX_PT)
+    # Lay out with the widest unit labels and axis title: later texts fit in the room reserved now.
     ax_heat.set_yticks([0], [str(H)])
     ax_heat.set_ylabel(ROW_AXIS_LABELS["similar"])
     ax_heat.tick_params(axis="both", labelsize=8, length=0)
+    ax_heat.xaxis.set_major_locator(MaxNLocator(integer=True))   # steps: the strip shows the tokens
     ax_bars.set_xlim(0, 1)
     ax_bars.set_ylim(-0.6, top_k - 0.4)
     ax_bars.invert_yaxis()
@@ -218,7 +195,7 @@ def hidden_state_view(params: dict, vocab, texts=None, unit: int = 0, top_k: int
     ax_bars.set_xlabel("probability of the next token")
     ax_bars.grid(True, axis="x", alpha=0.3)
     ax_bars.set_title("next token after step t")
-    freeze_layout(plot.fig, plot.dpi)  # positions final now: the text row measures the axes
+    freeze_layout(plot.fig, plot.dpi)  # positions final now: a new text only changes the limits
     ax_heat.set_yticks([])   # the chosen unit's number is drawn by its row (unit_label)
     pin_axis_labels(ax_heat)   # the axis titles stay where the widest labels put them
     blit = Blitter(plot.fig, dpi=plot.dpi, layout=False)
@@ -243,12 +220,6 @@ def hidden_state_view(params: dict, vocab, texts=None, unit: int = 0, top_k: int
                   for i in range(top_k)]
     state = {"text": None}
 
-    def set_text_axes(data):
-        """The time axis for a new text: one column per token, labelled by characters or words."""
-        ax_heat.set_xlim(-0.5, len(data["tokens"]) - 0.5)
-        label_time_axis(ax_heat, data["tokens"], plot.dpi, chars=vocab.level == "char",
-                        max_pt=CHAR_ROW_MAX_PT)
-
     def set_rows(data, order):
         """The heatmap shows the units `order`, top to bottom; the chosen unit is outlined and
         numbered (the readout lists the others: numbers on every row would make each new unit
@@ -272,7 +243,7 @@ def hidden_state_view(params: dict, vocab, texts=None, unit: int = 0, top_k: int
         order = rows_of(data, text, rows_menu.value)
         if new_text:
             state["text"] = text
-            set_text_axes(data)
+            ax_heat.set_xlim(-0.5, len(data["tokens"]) - 0.5)
         set_rows(data, order)
         for bar, text_artist, token, p in zip(bars, bar_labels, data["top_tokens"], data["top_probs"],
                                               strict=False):
@@ -280,22 +251,26 @@ def hidden_state_view(params: dict, vocab, texts=None, unit: int = 0, top_k: int
             bar.set_color("#e08214" if token == data["next_token"] else "#21918c")
             text_artist.set_text(display_token(token))
         ax_bars.set_xlim(0, min(1.0, nice_bound(1.15 * data["top_probs"][0])))   # 0.1, 0.2, 0.5 or 1
-        plot.image.value = blit.show(key=(text, rows_menu.value))  # what the axis labels show
+        # The static picture: the step axis (the x limits, which Blitter reads) and the y label.
+        plot.image.value = blit.show(key=rows_menu.value)
         # the texts after the image: the page paints the image first
-        coloured.value = ("<div style='line-height:1.8'>" + coloured_text_html(
-            data["tokens"][1:], data["unit_values"][1:], highlight=data["step"] - 1,
-            joiner="" if vocab.level == "char" else " ") + "</div>")
+        strip.show(hidden_state_strip(data, data["unit"], data["step"],
+                                      separator="" if vocab.level == "char" else " "))
         label.value = _readout_html(data) + heatmap_rows_html(order, rows_menu.value)
 
     def choose_example(change):
         text_box.value = change["new"]
 
+    def choose_step(change):  # a click on the strip's character k: step k + 1
+        step_slider.value = change["new"] + 1
+
     pick.observe(choose_example, names="value")
+    strip.observe(choose_step, names="selected")
     update = without_reentry(redraw)
     for control in (text_box, step_slider, unit_slider, rows_menu):
         control.observe(update, names="value")
     update()
     return dashboard("hidden", [pick, text_box, widgets.HBox([step_slider, unit_slider, rows_menu]),
-                                plot.image, coloured, label],
+                                plot.image, strip, label],
                      title="Hidden-state explorer: <i>h</i><sup>(<i>t</i>)</sup> while the RNN reads, "
                            "and what it expects next")
