@@ -9,7 +9,8 @@ and hostile, among them a vandal and a spy per assignment; tests/grading_class.p
   submissions are byte for byte what they were, the vandal destroyed nothing (files or
   database) and the spy read nothing;
 - by two graders at once, one of whose workers is killed in the middle: a rerun completes the
-  class, with no grade lost and none duplicated.
+  class, with no grade lost and none duplicated (on ps1's 16 submissions, one of every kind:
+  the collision and the kill need no more, and the whole class here would add minutes).
 Throughput (submissions per minute for 1, 2 and 4 workers) is measured by
 bench/figures_parallel_grading.py, not here.
 
@@ -40,7 +41,7 @@ from nbgrader_helpers import copy_course, run_nbgrader
 sys.path.insert(0, str(ROOT / "tools" / "hub"))
 from postgres import Cluster  # noqa: E402
 
-ROBUSTNESS = ["ps1_perceptron_ffn", "ps2_neural_lms"]
+ROBUSTNESS = ["ps1_perceptron_ffn"]  # every kind of submission once, no runaway loop
 SANDBOX_NOTE = "Graded in a sandbox"
 
 
@@ -240,6 +241,8 @@ def test_two_graders_at_once_and_a_killed_worker_then_a_rerun_completes(plan, re
     # Whatever the collision and the kill left, a rerun completes the class.
     rerun = grade_class(course, 2, db_url)
     assert rerun.returncode == 0, rerun.stdout[-4000:]
+    # the second grader had already graded what the kill left: nothing to do
+    assert f"grade_class: 0 of {len(subset)} submissions to grade" in rerun.stdout, rerun.stdout
     final = scores(db_url)
     assert set(final) == set(subset), "a submission was lost"
     assert {key: final[key] for key in subset} == {key: reference[key] for key in subset}
