@@ -13,7 +13,7 @@ export PATH := $(abspath $(VENV))/bin:$(PATH)
 
 COMPAT_VENV ?= .venv-compat
 
-.PHONY: lab test test-compat bench lint unit notebooks lock clean-venv help
+.PHONY: lab test test-compat bench pretrain lint unit notebooks lock clean-venv help
 
 help:
 	@echo "make lab    install the course (first time: about 1-2 minutes) and start JupyterLab"
@@ -54,6 +54,13 @@ BENCH_ARGS ?=
 bench:
 	@PYTHON="$(PYTHON)" VENV="$(VENV)" sh tools/ensure_venv.sh dev
 	$(PY) bench/run.py --markdown $(BENCH_ARGS)
+
+# Train every model the lessons load (course_utils/checkpoints/, about 45 minutes on 2 CPU cores;
+# PRETRAIN_ARGS="--only lstm_lm" for one). Deterministic: same machine, same numbers.
+PRETRAIN_ARGS ?=
+pretrain:
+	@PYTHON="$(PYTHON)" VENV="$(VENV)" sh tools/ensure_venv.sh dev
+	$(PY) tools/pretrain.py $(PRETRAIN_ARGS)
 
 # Refresh requirements.lock from the current .venv (after changing a pin on purpose).
 lock:
