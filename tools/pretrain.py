@@ -18,7 +18,7 @@ that the lessons' own code evaluates, samples and inspects them:
 
 (torch's LSTM gate order i, f, g, o is the course's, see course_utils/nn/lstm.py.) Each
 checkpoint (course_utils/checkpoints/<name>.npz) holds the weights of seed 0, its held-out curve
-(bits/char over updates and training seconds), every seed's final bits/char and curve, the
+(bits/char over updates and CPU seconds of training), every seed's final bits/char and curve, the
 vocabulary and the recipe; checkpoints/MANIFEST.json records the sha256 of its arrays and the
 recipe, which `course_utils.pretrained.load_checkpoint` checks.
 
@@ -277,7 +277,10 @@ def detach(state):
 
 def train(name, seed, stop_after=None):
     """Train recipe `name` with `seed` (for `stop_after` updates, default all). Returns a dict:
-    weights (NumPy layout), curve {step, seconds, heldout_bpc}, seconds (training only)."""
+    weights (NumPy layout), curve {step, seconds, wall_seconds, heldout_bpc}, seconds.
+
+    "seconds" is the CPU time of the training steps (held-out evaluations excluded): on an idle
+    core, the time it takes; on a shared machine the wall clock (wall_seconds) runs longer."""
     import torch
 
     torch.set_num_threads(1)
@@ -289,19 +292,20 @@ def train(name, seed, stop_after=None):
     optimiser = torch.optim.Adam(model.parameters(), lr=recipe["lr"], weight_decay=recipe["weight_decay"])
     stop = recipe["steps"] if stop_after is None else min(stop_after, recipe["steps"])
     evals = [s for s in eval_steps(recipe) if s <= stop]
-    curve = {"step": [], "seconds": [], "heldout_bpc": []}
+    curve = {"step": [], "seconds": [], "wall_seconds": [], "heldout_bpc": []}
 
-    def record(step, seconds):
+    def record(step, seconds, wall):
         curve["step"].append(step)
         curve["seconds"].append(seconds)
+        curve["wall_seconds"].append(wall)
         curve["heldout_bpc"].append(heldout_nats(model, recipe, valid_ids) / math.log(2))
 
-    step, seconds = 0, 0.0
-    record(0, 0.0)
+    step, seconds, wall = 0, 0.0, 0.0
+    record(0, 0.0, 0.0)
     while step < stop:
         state = None
         for inputs, targets in batches(recipe, train_ids, rng):
-            started = time.perf_counter()
+            started, started_cpu = time.perf_counter(), time.process_time()
             for group in optimiser.param_groups:
                 group["lr"] = learning_rate(recipe, step)
             x = torch.from_numpy(inputs)
@@ -313,13 +317,14 @@ def train(name, seed, stop_after=None):
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), recipe["max_norm"])
             optimiser.step()
-            seconds += time.perf_counter() - started
+            seconds += time.process_time() - started_cpu
+            wall += time.perf_counter() - started
             step += 1
             if step in evals:
-                record(step, seconds)
+                record(step, seconds, wall)
                 if os.environ.get("PRETRAIN_PROGRESS"):
                     print(f"    {name} seed {seed} step {step}: {curve['heldout_bpc'][-1]:.4f} bits/char, "
-                          f"{seconds:.0f} s", flush=True)
+                          f"{seconds:.0f} s CPU, {wall:.0f} s wall", flush=True)
             if step >= stop:
                 break
     return {"name": name, "seed": seed, "weights": numpy_weights(model, recipe),
@@ -328,11 +333,12 @@ def train(name, seed, stop_after=None):
 
 def _train_job(job):
     name, seed, stop_after = job
-    started = time.perf_counter()
+    started, started_cpu = time.perf_counter(), time.process_time()
     result = train(name, seed, stop_after)
+    result["job_cpu_seconds"] = time.process_time() - started_cpu  # evaluations and data included
     print(f"  {name} seed {seed}: held-out {result['curve']['heldout_bpc'][-1]:.4f} bits/char after "
-          f"{result['curve']['step'][-1]} updates, {result['seconds']:.0f} s training, "
-          f"{time.perf_counter() - started:.0f} s in all", flush=True)
+          f"{result['curve']['step'][-1]} updates, {result['seconds']:.0f} s CPU training, "
+          f"{time.perf_counter() - started:.0f} s wall in all", flush=True)
     return result
 
 
@@ -371,6 +377,7 @@ def checkpoint_arrays(name, results, stop_after=None):
     arrays["seeds/heldout_bpc"] = np.array([r["curve"]["heldout_bpc"][-1] for r in results])
     arrays["seeds/curves"] = np.stack([r["curve"]["heldout_bpc"] for r in results])
     arrays["seeds/seconds"] = np.array([r["seconds"] for r in results])
+    arrays["seeds/wall_seconds"] = np.array([r["curve"]["wall_seconds"][-1] for r in results])
     arrays["results/parameters"] = np.array(sum(v.size for v in first["weights"].values()), dtype=np.int64)
     arrays["results/train_chars"] = np.array(len(train_ids), dtype=np.int64)
     arrays["results/machine"] = np.array(machine())
@@ -422,7 +429,10 @@ def main(argv=None):
         mine = sorted((r for r in results if r["name"] == name), key=lambda r: r["seed"])
         write_checkpoint(name, mine, folder, stop_after)
     wall = time.perf_counter() - started
-    print(f"wrote {len(names)} checkpoint(s) to {folder} in {wall / 60:.1f} min")
+    cpu = sum(r["job_cpu_seconds"] for r in results)
+    print(f"wrote {len(names)} checkpoint(s) to {folder} in {wall / 60:.1f} min wall (load average now "
+          f"{os.getloadavg()[0]:.2f}); the runs took {cpu / 60:.1f} CPU minutes in all, about "
+          f"{cpu / 60 / args.jobs:.1f} min of wall time on {args.jobs} otherwise idle cores")
     summary(names, folder, baselines=not args.quick)
     return 0
 
