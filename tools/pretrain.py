@@ -1,7 +1,7 @@
 """`make pretrain`: train, once and for as long as they need, the models whose results lessons
 04, 06 and 07 discuss, and ship them as small checksummed checkpoints.
 
-    .venv/bin/python tools/pretrain.py                     every recipe, every seed (≈ 45 min, 2 cores)
+    .venv/bin/python tools/pretrain.py                     every recipe and seed (≈ 45 min, 2 cores; resumes)
     .venv/bin/python tools/pretrain.py --only lstm_lm      one recipe
     .venv/bin/python tools/pretrain.py --quick --out DIR   every recipe stopped after QUICK_STEPS
                                                            updates, seed 0 only, written to DIR
@@ -30,6 +30,7 @@ after QUICK_STEPS updates: its curve must reproduce the beginning of the shipped
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import math
 import multiprocessing
@@ -48,6 +49,10 @@ from course_utils.lm import documents_to_ids  # noqa: E402
 from course_utils.pretrained import CHECKPOINTS, MANIFEST, RECIPE_KEY, arrays_sha256  # noqa: E402
 
 QUICK_STEPS = 25
+# Every finished full-length (recipe, seed) run is saved here at once (git-ignored), so that an
+# interrupted `make pretrain` resumes where it stopped: a saved run whose recipe is the current
+# one is reused rather than trained again. `--quick` runs are never cached (they are the check).
+RUNS = ROOT / "build" / "pretrain-runs"
 EARLY_EVALS = (10, 25, 50, 100)    # held-out evaluations before the regular ones (every eval_every)
 EVAL_STREAMS, EVAL_CHUNK = 16, 256  # the held-out protocol of course_utils.nn's *_lm_evaluate
 
@@ -336,10 +341,59 @@ def _train_job(job):
     started, started_cpu = time.perf_counter(), time.process_time()
     result = train(name, seed, stop_after)
     result["job_cpu_seconds"] = time.process_time() - started_cpu  # evaluations and data included
+    if stop_after is None:
+        save_run(result)
     print(f"  {name} seed {seed}: held-out {result['curve']['heldout_bpc'][-1]:.4f} bits/char after "
           f"{result['curve']['step'][-1]} updates, {result['seconds']:.0f} s CPU training, "
           f"{time.perf_counter() - started:.0f} s wall in all", flush=True)
     return result
+
+
+# ---- the per-run cache (resuming an interrupted run) -------------------------------------------------
+
+
+def _recipe_json(name):
+    return json.dumps(RECIPES[name], sort_keys=True)
+
+
+def run_path(name, seed):
+    """build/pretrain-runs/<name>-<recipe hash>-seed<seed>.npz: a changed recipe is a new file."""
+    digest = hashlib.sha256(_recipe_json(name).encode()).hexdigest()[:12]
+    return RUNS / f"{name}-{digest}-seed{seed}.npz"
+
+
+def save_run(result):
+    """Save one finished run (weights, curve, seconds, its recipe), atomically: a run killed
+    while writing leaves no file, never a truncated one."""
+    name, seed = result["name"], result["seed"]
+    arrays = {f"weights/{k}": v for k, v in result["weights"].items()}
+    arrays.update({f"curve/{k}": v for k, v in result["curve"].items()})
+    arrays["seconds"] = np.array(result["seconds"])
+    arrays["job_cpu_seconds"] = np.array(result["job_cpu_seconds"])
+    arrays[RECIPE_KEY] = np.array(_recipe_json(name))
+    path = run_path(name, seed)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".partial")
+    with open(partial, "wb") as file:
+        np.savez(file, **arrays)
+    os.replace(partial, path)
+
+
+def load_run(name, seed):
+    """The saved result of (name, seed) if there is one for the current recipe, else None."""
+    path = run_path(name, seed)
+    if not path.is_file():
+        return None
+    with np.load(path) as saved:
+        if str(saved[RECIPE_KEY]) != _recipe_json(name):
+            return None
+        part = {"weights": {}, "curve": {}}
+        for key in saved.files:
+            group, _, rest = key.partition("/")
+            if group in part:
+                part[group][rest] = saved[key]
+        return {"name": name, "seed": seed, **part, "seconds": float(saved["seconds"]),
+                "job_cpu_seconds": float(saved["job_cpu_seconds"])}
 
 
 # ---- checkpoints -------------------------------------------------------------------------------------
@@ -420,14 +474,32 @@ def main(argv=None):
     print(f"{len(jobs)} training runs, {args.jobs} at a time, one thread each; uptime: "
           f"{os.getloadavg()[0]:.2f} load", flush=True)
     started = time.perf_counter()
-    if args.jobs > 1:
+    results, todo = [], []
+    left = {name: sum(job[0] == name for job in jobs) for name in names}
+
+    def finished(result):
+        """Keep a run; write its recipe's checkpoint as soon as every seed of it is done."""
+        results.append(result)
+        left[result["name"]] -= 1
+        if left[result["name"]] == 0:
+            mine = sorted((r for r in results if r["name"] == result["name"]), key=lambda r: r["seed"])
+            write_checkpoint(result["name"], mine, folder, stop_after)
+            print(f"  wrote {result['name']} ({len(mine)} seed(s))", flush=True)
+
+    for job in jobs:
+        saved = load_run(job[0], job[1]) if stop_after is None else None
+        if saved is None:
+            todo.append(job)
+        else:
+            print(f"  {job[0]} seed {job[1]}: reused {run_path(*job[:2]).name}", flush=True)
+            finished(saved)
+    if args.jobs > 1 and len(todo) > 1:
         with multiprocessing.get_context("spawn").Pool(args.jobs) as pool:
-            results = pool.map(_train_job, jobs, chunksize=1)
+            for result in pool.imap_unordered(_train_job, todo, chunksize=1):
+                finished(result)
     else:
-        results = [_train_job(job) for job in jobs]
-    for name in names:
-        mine = sorted((r for r in results if r["name"] == name), key=lambda r: r["seed"])
-        write_checkpoint(name, mine, folder, stop_after)
+        for job in todo:
+            finished(_train_job(job))
     wall = time.perf_counter() - started
     cpu = sum(r["job_cpu_seconds"] for r in results)
     print(f"wrote {len(names)} checkpoint(s) to {folder} in {wall / 60:.1f} min wall (load average now "
