@@ -2,39 +2,55 @@
 
 They make autograding safe against any submission and feedback safe to hand back:
 
-- `GradingExecute` runs the student's notebook in a kernel with a memory cap, a CPU-time cap
-  and a file-size cap (POSIX rlimits applied to the kernel process before it starts), a time
-  limit per cell and per notebook, and a cap on printed output. When the kernel dies
-  (`os._exit`, a crash, the CPU cap) or cannot be interrupted, the cell says so in its output
-  and every later cell is marked as not run, so it scores 0 instead of stopping the batch.
+- `GradingExecute` runs the student's notebook in a kernel inside the bubblewrap sandbox of
+  grading_sandbox.py (it sees its own scratch copy of the submission, not the course, the
+  exchange, $HOME or the network), with a memory cap, a CPU-time cap and a file-size cap
+  (POSIX rlimits applied to the kernel process before it starts), a time limit per cell and
+  per notebook, and a cap on printed output. When the kernel dies (`os._exit`, a crash, the
+  CPU cap) or cannot be interrupted, the cell says so in its output and every later cell is
+  marked as not run, so it scores 0 instead of stopping the batch.
+- `GradingExporter` (autograde's exporter) refuses, before any submission is touched, to
+  grade when the sandbox is on and bubblewrap cannot run here, with one line saying what to do.
 - `repair_submission` (autograde's pre-convert hook) grades a renamed notebook under its
   released name, and replaces a notebook that is not valid JSON by the unchanged release
   (it scores 0), keeping the student's file beside it as `<name>.ipynb.unreadable`.
 - `NoteTampering` (autograde, before nbgrader's OverwriteCells) records a note when a
   locked test cell was edited or deleted; nbgrader then restores it from the gradebook.
+- `JudgeHiddenTests` (autograde, right after GradingExecute) gives the verdict on every hidden
+  test in this process: the kernel only hands in what the student's functions returned on the
+  checker's seeded inputs, and `course_utils.grading.judge` computes the references here and
+  compares. Monkeypatching inside the student's kernel cannot make a wrong answer pass.
 - `HideHiddenTests` (generate_feedback) removes the hidden-test regions that autograde put
-  back, shortens the tracebacks of test cells to their last line, and shows the notes above.
+  back (with nbgrader's own ClearHiddenTests), shortens the tracebacks of test cells to their
+  last line, and shows the notes above.
 
-None of this needs anything beyond nbgrader and the Python standard library.
+Besides nbgrader, the Python standard library and bubblewrap, only `JudgeHiddenTests` needs
+the course: course_utils.grading and torch, in the grader's process.
 """
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
+import re
 import shutil
 import signal
+import threading
 import time
 from pathlib import Path
 
+import grading_sandbox
 import nbformat
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbclient.util import run_sync
+from nbconvert.exporters import NotebookExporter
 from nbformat.notebooknode import NotebookNode
 from nbgrader import utils
 from nbgrader.api import Gradebook, MissingEntry
-from nbgrader.preprocessors import Execute, NbGraderPreprocessor
-from traitlets import Integer, Unicode, default
+from nbgrader.converters import NbGraderException
+from nbgrader.preprocessors import ClearHiddenTests, Execute, NbGraderPreprocessor
+from traitlets import Enum, Integer, List, Unicode, default
 
 try:  # POSIX only; on Windows the kernel runs without rlimits.
     import resource
@@ -42,6 +58,9 @@ except ImportError:  # pragma: no cover
     resource = None
 
 NOTES_KEY = "course_grading"  # notebook and cell metadata key for the notes shown in feedback
+# The display output in which a hidden test hands its results to the grader; only the grader
+# reads it (JudgeHiddenTests), and it never reaches the feedback. As course_utils.grading.
+PAYLOAD_MIME = "application/vnd.course-grading+json"
 
 
 def add_note(node: NotebookNode, text: str) -> None:
@@ -66,9 +85,11 @@ def _cell_label(cell: NotebookNode, index: int) -> str:
     return f"cell {index + 1}" + (f" ({grade_id})" if grade_id else "")
 
 
-def _exit_reason(returncode) -> str:
+def _exit_reason(returncode, sandboxed: bool = False) -> str:
     if returncode is None:
         return "it stopped responding"
+    if sandboxed and returncode > 128:  # bwrap exits with 128 + N when signal N stopped the kernel
+        returncode = 128 - returncode
     if returncode < 0:
         try:
             name = signal.Signals(-returncode).name
@@ -82,8 +103,41 @@ def _exit_reason(returncode) -> str:
     return f"it exited with code {returncode}, e.g. os._exit() or a crash in compiled code"
 
 
+SANDBOX_NOTE = (
+    "Graded in a sandbox: your notebook ran on a private copy of your submission folder, with "
+    "the course's Python packages{blocked} but no other files of the grading machine and no "
+    "network; whatever it wrote was discarded after grading.")
+UNSANDBOXED_NOTE = (
+    "This notebook was graded WITHOUT the grading sandbox (the instructor ran autograde with "
+    "--GradingExecute.sandbox=off): your code could read and change the grader's files.")
+# Errors that the sandbox causes when code reaches outside it (files, network).
+SANDBOX_ERRORS = {"FileNotFoundError", "PermissionError", "IsADirectoryError",
+                  "NotADirectoryError", "OSError", "ConnectionRefusedError", "ConnectionError",
+                  "gaierror", "URLError", "TimeoutError"}
+SANDBOX_CELL_NOTE = (
+    "This cell failed with `{ename}`: while grading, only the files of your own submission are "
+    "visible (a private copy) and there is no network. Code that reads other files, e.g. "
+    "with paths such as `../..` or absolute paths, fails there.")
+
+
 class GradingExecute(Execute):
-    """nbgrader's Execute with resource caps, and a clear cell output when the kernel dies."""
+    """nbgrader's Execute in the grading sandbox, with resource caps, and a clear cell output
+    when the kernel dies."""
+
+    sandbox = Enum(
+        ["on", "off"], "on",
+        help="Run the grading kernel in the bubblewrap sandbox (grading_sandbox.py). 'off' grades "
+             "without it (the kernel can then read and change what the grader can): a warning "
+             "goes to the log and to every feedback page."
+    ).tag(config=True)
+    bwrap = Unicode(
+        "bwrap", help="The bubblewrap command (a name on PATH or a path)."
+    ).tag(config=True)
+    blocked_packages = List(
+        Unicode(), [],
+        help="Packages hidden from the student's kernel by the sandbox, e.g. ['torch']: "
+             "`import torch` then raises ModuleNotFoundError."
+    ).tag(config=True)
 
     memory_limit_mb = Integer(
         2048, help="Address-space cap (RLIMIT_AS) of the grading kernel, in MiB; 0 for none. "
@@ -107,6 +161,11 @@ class GradingExecute(Execute):
     max_output_lines = Integer(
         500, help="Lines of printed output kept per cell (below LimitOutput.max_lines, so that "
                   "the grader's note saying what was cut stays visible)."
+    ).tag(config=True)
+    max_payload_chars = Integer(
+        200_000, help="Characters of hidden-test results (PAYLOAD_MIME outputs) kept per cell, "
+                      "apart from the printed output: a hidden test hands in at most a few "
+                      "tens of thousands, so a student's prints cannot push them out."
     ).tag(config=True)
     kernel_threads = Integer(
         1, help="BLAS/OpenMP threads in the grading kernel (predictable time and memory)."
@@ -136,7 +195,18 @@ class GradingExecute(Execute):
             os.environ, OMP_NUM_THREADS=threads, OPENBLAS_NUM_THREADS=threads,
             MKL_NUM_THREADS=threads, MALLOC_ARENA_MAX="2",
         ))
-        await super().async_start_new_kernel(**kwargs)
+        if not isinstance(self.km, grading_sandbox.SandboxedKernelManager):
+            return await super().async_start_new_kernel(**kwargs)
+        folder = kwargs.get("cwd") or self.resources.get("metadata", {}).get("path") or "."
+        sandbox = grading_sandbox.Sandbox(self.bwrap, folder, self.blocked_packages,
+                                          tmp_size_mb=self.file_size_limit_mb or 256)
+        self._sandboxes.append(sandbox)
+        self.km.use(sandbox, kwargs["env"])
+        # What bwrap itself gets, which its init (pid 1 in the sandbox) shows in /proc: no
+        # variable of the grader's, no folder of the course, not the grader's log as stdout.
+        kwargs.update(env={"PATH": os.defpath}, cwd=str(sandbox.scratch))
+        with open(sandbox.log_path, "wb") as log:
+            await super().async_start_new_kernel(stdout=log, stderr=log, **kwargs)
 
     # nbclient binds the synchronous wrapper to its own coroutine: rebind it to ours.
     start_new_kernel = run_sync(async_start_new_kernel)
@@ -149,7 +219,47 @@ class GradingExecute(Execute):
             timeout = left if timeout is None else min(timeout, left)
         return timeout
 
+    # -- the sandbox ----------------------------------------------------------------------
+    def sandbox_problem(self) -> str | None:
+        """None if grading can start as configured; else one line saying what to do."""
+        return grading_sandbox.problem(self.bwrap) if self.sandbox == "on" else None
+
+    def create_kernel_manager(self):
+        if self.sandbox == "on":
+            self.kernel_manager_class = grading_sandbox.SandboxedKernelManager
+        return super().create_kernel_manager()
+
     def preprocess(self, nb, resources=None, km=None):
+        if problem := self.sandbox_problem():
+            raise NbGraderException(problem)
+        if self.sandbox == "off":
+            self.log.warning("Grading WITHOUT the sandbox (--GradingExecute.sandbox=off): the "
+                             "student's code can read and change what this user can.")
+        self._sandboxes = []
+        try:
+            nb, resources = self._preprocess(nb, resources, km)
+        except Exception:
+            for sandbox in self._sandboxes:  # e.g. bwrap could not set up: its message
+                self.log.error("Output of the sandboxed kernel:\n%s", sandbox.log_tail())
+            raise
+        finally:
+            for sandbox in self._sandboxes:
+                sandbox.remove()
+        self._add_sandbox_notes(nb)
+        return nb, resources
+
+    def _add_sandbox_notes(self, nb) -> None:
+        if self.sandbox == "off":
+            add_note(nb, UNSANDBOXED_NOTE)
+            return
+        blocked = f" (without {', '.join(self.blocked_packages)})" if self.blocked_packages else ""
+        add_note(nb, SANDBOX_NOTE.format(blocked=blocked))
+        for cell in nb.cells:
+            for output in cell.get("outputs", []):
+                if output.get("output_type") == "error" and output.get("ename") in SANDBOX_ERRORS:
+                    add_note(cell, SANDBOX_CELL_NOTE.format(ename=output.ename))
+
+    def _preprocess(self, nb, resources=None, km=None):
         self._deadline = time.monotonic() + self.notebook_timeout
         self._stopped = None  # why later cells are not run, once the kernel is gone
         self._truncated = set()  # indices of cells whose output was cut
@@ -177,10 +287,12 @@ class GradingExecute(Execute):
             return super().preprocess_cell(cell, resources, index)
         except DeadKernelError:
             ename = "KernelDied"
-            reason = _exit_reason(self._kernel_returncode())
+            reason = _exit_reason(self._kernel_returncode(), sandboxed=self.sandbox == "on")
             message = (f"the Python kernel stopped while running this cell: {reason}. "
                        "Later cells were not run.")
             self._stopped = f"the kernel stopped in {_cell_label(cell, index)}"
+            for sandbox in self._sandboxes[-1:]:
+                self.log.warning("Output of the sandboxed kernel:\n%s", sandbox.log_tail())
         except CellTimeoutError:
             ename = "CellTimeoutError"
             message = ("this cell passed the time limit and the kernel did not respond to the "
@@ -212,11 +324,17 @@ class GradingExecute(Execute):
         out = super().output(outs, msg, display_id, cell_index)
         if out is None or display_id or self.max_output_chars <= 0:
             return out
+        if is_payload(out):  # counted apart from the printed output, against its own cap
+            if sum(_output_size(o) for o in outs if is_payload(o)) <= self.max_payload_chars:
+                return out
+            outs.pop()
+            return None
         if cell_index in self._truncated:
             outs.pop()  # already truncated: drop the rest of the flood as it arrives
             return None
-        used = sum(_output_size(o) for o in outs[:-1])
-        lines = sum(o.get("text", "").count("\n") for o in outs[:-1])
+        printed = [o for o in outs[:-1] if not is_payload(o)]
+        used = sum(_output_size(o) for o in printed)
+        lines = sum(o.get("text", "").count("\n") for o in printed)
         text = out.get("text", "") if out.output_type == "stream" else ""
         if (used + _output_size(out) <= self.max_output_chars
                 and lines + text.count("\n") <= self.max_output_lines):
@@ -232,6 +350,22 @@ class GradingExecute(Execute):
         return truncated
 
 
+class GradingExporter(NotebookExporter):
+    """autograde's exporter. nbgrader builds it once per command, before it touches any
+    submission: it refuses to start when the sandbox is on and bubblewrap cannot run here."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        if problem := GradingExecute(parent=self).sandbox_problem():
+            self.log.error(problem)
+            raise NbGraderException(problem)
+
+
+def is_payload(output) -> bool:
+    """A hidden test's results for the grader (never shown to anyone)."""
+    return output.get("output_type") == "display_data" and PAYLOAD_MIME in output.get("data", {})
+
+
 def _output_size(output) -> int:
     if output.get("output_type") == "stream":
         return len(output.get("text", ""))
@@ -240,23 +374,16 @@ def _output_size(output) -> int:
 
 
 # -- autograde, before nbgrader's OverwriteCells ---------------------------------------------
-def _strip_region(source: str, begin: str, end: str) -> str:
-    lines, inside = [], False
-    for line in source.split("\n"):
-        if begin in line:
-            inside = True
-        elif end in line:
-            inside = False
-        elif not inside:
-            lines.append(line)
-    return "\n".join(lines)
+def without_hidden_tests(source: str, parent=None) -> str:
+    """`source` as students see it: nbgrader's own ClearHiddenTests (with the delimiters the
+    course configures for it) removes the hidden-test regions."""
+    cell = nbformat.v4.new_code_cell(source)
+    ClearHiddenTests(parent=parent, enforce_metadata=False).preprocess_cell(cell, {}, 0)
+    return cell.source
 
 
 class NoteTampering(NbGraderPreprocessor):
     """Notes which locked cells a student edited or deleted (nbgrader restores them)."""
-
-    begin_hidden = Unicode("BEGIN HIDDEN TESTS").tag(config=True)
-    end_hidden = Unicode("END HIDDEN TESTS").tag(config=True)
 
     def preprocess(self, nb, resources):
         info = resources["nbgrader"]
@@ -281,7 +408,7 @@ class NoteTampering(NbGraderPreprocessor):
                 continue
             if not source_cell.locked:
                 continue
-            released_source = _strip_region(source_cell.source, self.begin_hidden, self.end_hidden)
+            released_source = without_hidden_tests(source_cell.source, parent=self)
             # The instructor's own notebook (hidden tests included) counts as unchanged too.
             if cell.source.strip() not in (released_source.strip(), source_cell.source.strip()):
                 note = (f"Cell `{name}` is locked, but your notebook changed it; the released "
@@ -364,12 +491,96 @@ def repair_submission(assignment=None, student=None, notebooks=None, **_) -> Non
         notebooks.sort()
 
 
+# -- autograde, right after GradingExecute ---------------------------------------------------
+RUN_CALL = re.compile(r"\bgrading\.run_(\w+)\(")
+_CELL_FRAME = re.compile(r"Cell In\[\d+\], line \d+, in (\w+)")
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def _import_quietly(module: str) -> None:
+    try:
+        importlib.import_module(module)
+    except Exception:  # the judge imports it again, and says what went wrong
+        pass
+
+
+class JudgeHiddenTests(NbGraderPreprocessor):
+    """The grader's verdict on every hidden test, computed here and never in the kernel.
+
+    A test cell whose source (restored from the gradebook by OverwriteCells) calls
+    `grading.run_<part>` passes only if the results that this very cell handed in (one
+    PAYLOAD_MIME output per part) satisfy `course_utils.grading.judge`, which regenerates the
+    seeded inputs and computes the references in this process. The cell fails (an error output
+    whose one line says why) when they are wrong, missing, handed in twice or malformed. A
+    verdict, a score or any other claim in a payload is ignored; so is an `execute_result`
+    (nbgrader would read it as a partial score). Every payload is removed, so the feedback never
+    shows one. An error that shows the student's code importing torch gets a note: the kernel
+    that grades offers NumPy, not torch.
+    """
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        # The references need torch, which takes seconds to import: start now, while the
+        # first notebook runs in its kernel (another process), rather than after it.
+        threading.Thread(target=_import_quietly, args=("torch",), daemon=True).start()
+
+    def preprocess(self, nb, resources):
+        from course_utils import grading  # the grader's copy: torch and the references
+
+        for cell in nb.cells:
+            if cell.cell_type != "code":
+                continue
+            payloads = [o.data[PAYLOAD_MIME] for o in cell.outputs if is_payload(o)]
+            cell.outputs = [o for o in cell.outputs if not is_payload(o)]
+            self._note_torch(cell, grading)
+            if utils.is_grade(cell) and not utils.is_solution(cell) and RUN_CALL.search(cell.source):
+                self._judge(cell, RUN_CALL.findall(cell.source), payloads, grading)
+        return nb, resources
+
+    def _judge(self, cell, parts, payloads, grading) -> None:
+        cell.outputs = [o for o in cell.outputs if o.output_type != "execute_result"]
+        if any(o.output_type == "error" for o in cell.outputs):
+            return  # 0 points already, and the error says why
+        for part in parts:
+            mine = [p for p in payloads if isinstance(p, dict) and p.get("part") == part]
+            if not mine:
+                message = (f"{part}: the hidden test's results did not reach the grader, so this "
+                           "part scores 0 (the grader only accepts what the hidden test itself "
+                           "hands in: an answer must not change course_utils, numpy or the "
+                           "cell's output).")
+            elif len(mine) > 1:
+                message = (f"{part}: results were handed in {len(mine)} times, so this part scores "
+                           "0 (only the hidden test itself may hand them in).")
+            else:
+                message = self._verdict(part, mine[0], grading)
+            if message:
+                cell.outputs.append(error_output("GradingFailure", message))
+                return
+
+    def _verdict(self, part, payload, grading) -> str | None:
+        try:
+            return grading.judge(part, payload)
+        except Exception as error:  # a malformed payload the checks did not foresee, or a bug
+            self.log.exception("judging %s failed", part)
+            return (f"{part}: the grader could not check these results ({type(error).__name__}), "
+                    "so this part scores 0; please tell your instructor.")
+
+    def _note_torch(self, cell, grading) -> None:
+        for output in cell.outputs:
+            if output.output_type == "error" and output.get("ename") in (
+                    "ModuleNotFoundError", "ImportError") and "torch" in output.get("evalue", ""):
+                frames = _CELL_FRAME.findall(_ANSI.sub("", "\n".join(output.get("traceback", []))))
+                parts = RUN_CALL.findall(cell.source)
+                name = frames[-1] if frames else (parts[0] if parts else
+                                                  cell.metadata.get("nbgrader", {}).get("grade_id"))
+                add_note(cell, grading.torch_message(name or "this cell"))
+
+
 # -- generate_feedback ------------------------------------------------------------------------
 class HideHiddenTests(NbGraderPreprocessor):
-    """Feedback without hidden tests: their source, and tracebacks that could quote it, go."""
+    """Feedback without hidden tests: their source (removed by nbgrader's ClearHiddenTests),
+    tracebacks that could quote it, and any results handed in for grading go."""
 
-    begin_hidden = Unicode("BEGIN HIDDEN TESTS").tag(config=True)
-    end_hidden = Unicode("END HIDDEN TESTS").tag(config=True)
     placeholder = Unicode("# (hidden tests: not shown)").tag(config=True)
 
     def preprocess(self, nb, resources):
@@ -379,26 +590,20 @@ class HideHiddenTests(NbGraderPreprocessor):
             cells.append(nbformat.v4.new_markdown_cell(
                 "**Notes from the grader**\n\n" + "\n".join(f"- {n}" for n in top_notes)))
         for cell in nb.cells:
-            if cell.cell_type == "code" and utils.is_grade(cell) and not utils.is_solution(cell):
-                self._hide(cell)
+            if cell.cell_type == "code":
+                cell.outputs = [o for o in cell.outputs if not is_payload(o)]
+                if utils.is_grade(cell) and not utils.is_solution(cell):
+                    self._hide(cell)
             cells.extend(nbformat.v4.new_markdown_cell(f"**Note:** {n}") for n in notes_of(cell))
             cells.append(cell)
         nb.cells = cells
         return nb, resources
 
     def _hide(self, cell: NotebookNode) -> None:
-        lines, inside, hidden = [], False, False
-        for line in cell.source.split("\n"):
-            if self.begin_hidden in line:
-                inside = hidden = True
-                lines.append(line[: len(line) - len(line.lstrip())] + self.placeholder)
-            elif self.end_hidden in line:
-                inside = False
-            elif not inside:
-                lines.append(line)
-        cell.source = "\n".join(lines)
-        if not hidden:
+        visible = without_hidden_tests(cell.source, parent=self)
+        if visible == cell.source:
             return
+        cell.source = visible.rstrip("\n") + "\n" + self.placeholder
         for output in cell.get("outputs", []):
             if output.output_type == "error":
                 # A traceback quotes the lines around the failing one, which may be hidden.

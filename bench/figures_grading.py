@@ -2,12 +2,18 @@
 
 In a temporary copy of the course root, each assignment is generated and its source notebook
 submitted by several students; one `nbgrader autograde <assignment>` grades them all, with
-the course's own configuration (resource caps, per-cell timeout). nbgrader's log, with
-millisecond timestamps, gives each submission's time from the pre-convert hook to its
-autograded notebook being written: sanitizing, a fresh kernel, every cell including the
-hidden tests, and saving the grades. The median over the students is the figure; the max
-is reported too. One more figure times the whole command for a single submission, as an
-instructor regrading one student sees it (the command's start-up included).
+the course's own configuration (the bubblewrap sandbox, resource caps, per-cell timeout).
+nbgrader's log, with millisecond timestamps, gives each submission's time from the
+pre-convert hook to its autograded notebook being written: sanitizing, a fresh sandbox and
+kernel, every cell including the hidden tests, and saving the grades. The median over the
+students is the figure; the max is reported too. The same submissions are then graded again
+without the sandbox (`--force --GradingExecute.sandbox=off`). On a shared machine two such
+runs differ by more than the sandbox costs, so the sandbox's overhead is measured apart:
+`GradingExecute` runs a one-cell notebook (imports numpy and course_utils) with the sandbox
+on and off, alternately, several times; the difference of the medians is what the sandbox adds
+to each notebook (its scratch copy, bwrap's namespaces, the kernel's start behind them). One
+more figure times the whole command for a single submission, as an instructor regrading one
+student sees it (the command's start-up included).
 """
 
 from __future__ import annotations
@@ -22,6 +28,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+import nbformat
 
 ROOT = Path(__file__).resolve().parent.parent
 COURSE = ROOT / "assignments"
@@ -80,12 +88,38 @@ def figures(quick: bool) -> list[tuple[str, float, str]]:
             seconds = per_submission_seconds(log)
             results.append((f"autograde_s[{name}]", statistics.median(seconds), "s"))
             results.append((f"autograde_max_s[{name}]", max(seconds), "s"))
+            log = nbgrader(course, "autograde", name, LOG_FORMAT, "--force",
+                           "--GradingExecute.sandbox=off").stderr
+            unsandboxed = statistics.median(per_submission_seconds(log))
+            results.append((f"autograde_unsandboxed_s[{name}]", unsandboxed, "s"))
         if not quick:  # the whole command for one student: Python start-up, database, kernel
             start = time.perf_counter()
             nbgrader(course, "autograde", names[0], "--force", "--student", "student0")
             results.append((f"autograde_command_one_submission_s[{names[0]}]",
                             time.perf_counter() - start, "s"))
-    return results
+    return results + sandbox_overhead(repeats=3 if quick else 7)
+
+
+def sandbox_overhead(repeats: int) -> list[tuple[str, float, str]]:
+    """Seconds to run a one-cell notebook through GradingExecute, sandbox on and off."""
+    sys.path.insert(0, str(COURSE))
+    import nbgrader_plugins  # beside nbgrader_config.py, which puts it on the path for nbgrader
+
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("import numpy\nimport course_utils")])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    seconds = {"on": [], "off": []}
+    with tempfile.TemporaryDirectory(prefix="grading-bench-") as folder:
+        for _ in range(repeats):
+            for mode in seconds:
+                executor = nbgrader_plugins.GradingExecute(sandbox=mode)
+                start = time.perf_counter()
+                graded, _ = executor.preprocess(nbformat.from_dict(nb), {"metadata": {"path": folder}})
+                seconds[mode].append(time.perf_counter() - start)
+                if any(o.output_type == "error" for o in graded.cells[0].outputs):
+                    raise RuntimeError(f"the one-cell notebook failed with the sandbox {mode}")
+    on, off = (statistics.median(seconds[mode]) for mode in ("on", "off"))
+    return [("grading_notebook_s[sandboxed]", on, "s"), ("grading_notebook_s[unsandboxed]", off, "s"),
+            ("sandbox_overhead_s", on - off, "s")]
 
 
 if __name__ == "__main__":

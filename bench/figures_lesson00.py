@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/figures_lesson00.py
 
-The models are the lesson's own: word2vec (gensim CBOW, seeded, one worker) and PPMI + SVD
+The models are the lesson's own: word2vec (gensim skip-gram, seeded, one worker) and PPMI + SVD
 on the Lee corpus. Widget figures time the whole path a control change triggers on a
 headless view (compute function, artist updates, PNG handed to the image widget): median
 and 90th percentile wall time, and the median CPU time of the process. Quality figures are
@@ -18,11 +18,14 @@ from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from threadpoolctl import threadpool_limits  # noqa: E402
 
 from course_utils import data, wordvec  # noqa: E402
-from course_utils.blas import blas_threads  # noqa: E402
-from course_utils.widgets.common import find_control as find  # noqa: E402
-from course_utils.widgets.common import latency_figures  # noqa: E402
+
+from widget_latency import find_control as find  # noqa: E402
+from widget_latency import latency_figures  # noqa: E402
 
 
 def lesson_models() -> tuple[dict, list[tuple[str, float, str]]]:
@@ -33,11 +36,11 @@ def lesson_models() -> tuple[dict, list[tuple[str, float, str]]]:
     sentences = [[t for t in data.tokenize_words(doc) if any(ch.isalnum() for ch in t)]
                  for doc in list(corpus.train_docs) + list(corpus.valid_docs)]
     start = time.perf_counter()
-    model = Word2Vec(sentences, vector_size=50, window=5, min_count=2, sg=0, negative=5, epochs=40,
+    model = Word2Vec(sentences, vector_size=50, window=5, min_count=2, sg=1, negative=5, epochs=40,
                      workers=1, seed=0)
     w2v_s = time.perf_counter() - start
     start = time.perf_counter()
-    with blas_threads(1):
+    with threadpool_limits(limits=1, user_api="blas"):
         ppmi_svd = wordvec.ppmi_svd_vectors(sentences, dim=50, window=5, min_count=2)
     ppmi_s = time.perf_counter() - start
     models = {"word2vec": wordvec.WordVectors.from_keyed_vectors(model.wv), "PPMI+SVD": ppmi_svd}

@@ -22,10 +22,13 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from threadpoolctl import threadpool_limits  # noqa: E402
 
 from course_utils import data, wordvec  # noqa: E402
-from course_utils.blas import blas_threads  # noqa: E402
-from course_utils.nn.bidirectional import init_bidirectional, torch_weights  # noqa: E402
+from course_utils.gradcheck import torch_recurrent  # noqa: E402
+from course_utils.nn.bidirectional import init_bidirectional  # noqa: E402
 from course_utils.nn.encoders import (  # noqa: E402
     average_word_vectors,
     cross_validate,
@@ -34,7 +37,8 @@ from course_utils.nn.encoders import (  # noqa: E402
     train_softmax_classifier,
 )
 from course_utils.nn.stacked import init_stacked, stacked_forward  # noqa: E402
-from course_utils.widgets.common import find_control, latency_figures  # noqa: E402
+
+from widget_latency import find_control, latency_figures  # noqa: E402
 
 
 def widget_figures(repeats: int) -> list[tuple[str, float, str]]:
@@ -64,8 +68,7 @@ def agreement_figures() -> list[tuple[str, float, str]]:
     x = rng.standard_normal((N, T, D))
     lengths = rng.integers(1, T + 1, N)
     ours, _ = stacked_forward(x, layers, bidirectional=True, lengths=lengths)
-    module = torch.nn.LSTM(D, H, num_layers=2, batch_first=True, bidirectional=True).double()
-    module.load_state_dict({k: torch.from_numpy(v) for k, v in torch_weights(layers, True).items()})
+    module = torch_recurrent("lstm", layers, bidirectional=True)
     packed = torch.nn.utils.rnn.pack_padded_sequence(torch.from_numpy(x), torch.from_numpy(lengths),
                                                      batch_first=True, enforce_sorted=False)
     theirs = torch.nn.utils.rnn.pad_packed_sequence(module(packed)[0], batch_first=True,
@@ -95,7 +98,7 @@ def extrinsic_figures() -> list[tuple[str, float, str]]:
 
 
 def figures(quick: bool) -> list[tuple[str, float, str]]:
-    with blas_threads(1):    # as the lesson runs: one BLAS thread (see course_utils.blas)
+    with threadpool_limits(limits=1, user_api="blas"):    # as the lesson runs: one BLAS thread
         results = widget_figures(repeats=15 if quick else 40)
         results += agreement_figures()
         if not quick:

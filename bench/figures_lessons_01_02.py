@@ -17,12 +17,15 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from course_utils.data import make_toy_2d  # noqa: E402
 from course_utils.gradcheck import compare_with_torch  # noqa: E402
-from course_utils.nn.ffn import ffn_init, ffn_loss, ffn_predict, sgd_step  # noqa: E402
-from course_utils.widgets.common import find_control as find  # noqa: E402
-from course_utils.widgets.common import latency_figures  # noqa: E402
+from course_utils.nn.ffn import ffn_loss, ffn_predict, init_ffn  # noqa: E402
+from course_utils.nn.optim import sgd_step  # noqa: E402
+
+from widget_latency import find_control as find  # noqa: E402
+from widget_latency import latency_figures  # noqa: E402
 
 
 def widget_figures(name, action, repeats):
@@ -57,7 +60,7 @@ def training_figures(repeats):
     from course_utils.widgets.training import train_steps, training_explorer
 
     x, y = make_toy_2d("circles", n=200, seed=0)
-    params, losses = train_steps(ffn_init(2, 8, 2, seed=0), x, y, 1500, lr=1.0)
+    params, losses = train_steps(init_ffn(2, 8, 2, seed=0), x, y, 1500, lr=1.0)
     box = training_explorer(params, x, y, losses=losses)
     step, run = find(box, "cu-training-step"), find(box, "cu-training-run")
     play, dataset = find(box, "cu-training-play"), find(box, "cu-training-dataset")
@@ -81,9 +84,9 @@ def gradient_agreement():
     for n, n0, n1, n2 in [(1, 1, 1, 2), (16, 2, 8, 2), (64, 10, 32, 5)]:
         for activation, g in torch_g.items():
             x, targets = rng.standard_normal((n, n0)), rng.integers(0, n2, n)
-            params = ffn_init(n0, n1, n2, seed=int(rng.integers(1000)))
+            params = init_ffn(n0, n1, n2, seed=int(rng.integers(1000)))
             params["b"] = rng.standard_normal(n1)
-            _, grads = ffn_loss(x, targets, params, activation)
+            _, grads = ffn_loss(params, x, targets, activation)
 
             def loss(t, x=x, targets=targets, g=g):
                 z = g(torch.tensor(x) @ t["W"].T + t["b"]) @ t["U"].T
@@ -97,13 +100,13 @@ def training_quality():
     """Lesson 02's run: 8 sigmoid units, η = 1, 1500 full-batch steps on the circles."""
     x, y = make_toy_2d("circles", n=200, seed=0)
     x_test, y_test = make_toy_2d("circles", n=200, seed=1)
-    params = ffn_init(2, 8, 2, seed=0)
+    params = init_ffn(2, 8, 2, seed=0)
     start = time.perf_counter()
     for _ in range(1500):
-        loss, grads = ffn_loss(x, y, params)
+        loss, grads = ffn_loss(params, x, y)
         params = sgd_step(params, grads, 1.0)
     step_ms = (time.perf_counter() - start) / 1500 * 1000
-    return [("ffn_circles_test_accuracy", float(np.mean(ffn_predict(x_test, params) == y_test)), "fraction"),
+    return [("ffn_circles_test_accuracy", float(np.mean(ffn_predict(params, x_test) == y_test)), "fraction"),
             ("ffn_circles_final_loss", loss, "nats"),
             ("ffn_numpy_train_step_ms", step_ms, "ms")]
 

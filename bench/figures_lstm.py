@@ -8,8 +8,9 @@ Throughput is a training step (forward, backward including the gradient of the i
 plain SGD update) in float32, measured side by side in one process: every round runs each
 implementation once, in turn, and a ratio is the median over rounds of (torch time / NumPy
 time). On a shared machine single timings are noisy; the paired rounds keep the ratio fair.
-The ablation variants show what each step of `lstm_forward/backward` bought, starting from
-the lecture's step functions composed in a plain loop.
+The ablation variants show what each step of the fast kernel (`course_utils.nn._fast`) bought,
+starting from the reference blocks of `course_utils.nn.lstm`: the lecture's step functions in a
+plain loop.
 """
 
 from __future__ import annotations
@@ -25,14 +26,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from corpora import lee_stream, text_file_stream  # noqa: E402
 
+from course_utils.nn import _fast  # noqa: E402
 from course_utils.nn.activations import sigmoid  # noqa: E402
-from course_utils.nn.lstm import (  # noqa: E402
-    init_lstm,
-    lstm_backward,
-    lstm_forward,
-    lstm_step_backward,
-    lstm_step_forward,
-)
+from course_utils.nn.lstm import init_lstm, lstm_backward, lstm_forward  # noqa: E402
 
 THROUGHPUT_SIZES = [(64, 256, 64), (32, 128, 32)]  # batch N, hidden H, sequence T (input D = H)
 
@@ -40,51 +36,24 @@ THROUGHPUT_SIZES = [(64, 256, 64), (32, 128, 32)]  # batch N, hidden H, sequence
 def set_threads(n):
     """Use n threads in NumPy's BLAS and in torch (n=None: the libraries' defaults)."""
     import torch
-
-    from course_utils.blas import set_blas_threads
+    from threadpoolctl import threadpool_limits
 
     torch.set_num_threads(n or DEFAULT_THREADS["torch"])
-    set_blas_threads(n or DEFAULT_THREADS["blas"])
+    threadpool_limits(limits=n or DEFAULT_THREADS["blas"], user_api="blas")
 
 
 def _default_threads():
     import torch
+    from threadpoolctl import threadpool_info
 
-    from course_utils.blas import get_blas_threads
-
-    return {"torch": torch.get_num_threads(), "blas": get_blas_threads() or 1}
+    blas = [library["num_threads"] for library in threadpool_info() if library["user_api"] == "blas"]
+    return {"torch": torch.get_num_threads(), "blas": max(blas, default=1)}
 
 
 DEFAULT_THREADS = _default_threads()
 
 
 # ---- the ablation: four NumPy implementations of the same training step ----------------------
-
-
-def _steps_forward(x, p):
-    """Variant 0: the lecture's step function in a plain loop."""
-    N, T, _ = x.shape
-    H = p["W_h"].shape[1]
-    h = c = np.zeros((N, H), x.dtype)
-    caches, hs = [], []
-    for t in range(T):
-        h, c, cache = lstm_step_forward(x[:, t], h, c, p["W_e"], p["W_h"], p["b"])
-        caches.append(cache)
-        hs.append(h)
-    return np.stack(hs, axis=1), caches
-
-
-def _steps_backward(dhs, caches, p):
-    N, T, H = dhs.shape
-    dx = np.empty((N, T, p["W_e"].shape[1]), dhs.dtype)
-    dW_e, dW_h, db = np.zeros_like(p["W_e"]), np.zeros_like(p["W_h"]), np.zeros_like(p["b"])
-    dh = dc = np.zeros((N, H), dhs.dtype)
-    for t in reversed(range(T)):
-        dx[:, t], dh, dc, dWe_t, dWh_t, db_t = lstm_step_backward(dhs[:, t] + dh, dc, caches[t])
-        dW_e += dWe_t
-        dW_h += dWh_t
-        db += db_t
-    return dx, dW_e, dW_h, db
 
 
 def _projected_forward(x, p):
@@ -134,18 +103,18 @@ def _after_loop_backward(dhs, caches, p):
 
 
 def _train_step(variant, x, dY, p, lr=1e-3):
-    if variant == "step_functions":
-        hs, caches = _steps_forward(x, p)
-        _, dW_e, dW_h, db = _steps_backward(dY, caches, p)
-    elif variant == "input_projection":
+    if variant == "step_functions":  # the reference blocks: the lecture's step in a plain loop
+        _, _, cache = lstm_forward(x, None, None, p["W_e"], p["W_h"], p["b"])
+        _, _, _, dW_e, dW_h, db = lstm_backward(dY, None, cache)
+    elif variant == "input_projection":  # the reference backward, on the same step caches
         hs, caches = _projected_forward(x, p)
-        _, dW_e, dW_h, db = _steps_backward(dY, caches, p)
+        _, _, _, dW_e, dW_h, db = lstm_backward(dY, None, tuple(caches))
     elif variant == "weight_grads_after_loop":
         hs, caches = _projected_forward(x, p)
         _, dW_e, dW_h, db = _after_loop_backward(dY, caches, p)
-    else:  # "course_utils": preallocated buffers, in place, one tanh for all gates
-        hs, _, cache = lstm_forward(x, None, None, p["W_e"], p["W_h"], p["b"])
-        _, _, _, dW_e, dW_h, db = lstm_backward(dY, cache)
+    else:  # "course_utils": the fast kernel (preallocated buffers, in place, one tanh for all gates)
+        _, _, cache = _fast.lstm_forward(x, None, None, p["W_e"], p["W_h"], p["b"])
+        _, _, _, dW_e, dW_h, db = _fast.lstm_backward(dY, None, cache)
     p["W_e"] -= lr * dW_e
     p["W_h"] -= lr * dW_h
     p["b"] -= lr * db
@@ -219,10 +188,11 @@ def throughput_figures(quick):
 
 
 def agreement_figures():
-    """Max abs differences of outputs and gradients vs torch.nn.LSTM with copied weights."""
+    """Max abs differences of the fast kernel's outputs and gradients vs torch.nn.LSTM with
+    copied weights."""
     import torch
 
-    from course_utils.gradcheck import rel_error
+    from course_utils.gradcheck import rel_error, torch_recurrent
 
     N, T, D, H = 8, 16, 32, 64
     rng = np.random.default_rng(0)
@@ -231,14 +201,10 @@ def agreement_figures():
     p = init_lstm(D, H, seed=1)
     p["b"] += 0.3 * rng.standard_normal(4 * H)
     dhs = rng.standard_normal((N, T, H))
-    hs, cs, cache = lstm_forward(x, h0, c0, p["W_e"], p["W_h"], p["b"])
-    grads = dict(zip(["x", "h0", "c0", "W_e", "W_h", "b"], lstm_backward(dhs, cache), strict=True))
-    lstm = torch.nn.LSTM(D, H, batch_first=True).double()
-    with torch.no_grad():
-        lstm.weight_ih_l0.copy_(torch.tensor(p["W_e"]))
-        lstm.weight_hh_l0.copy_(torch.tensor(p["W_h"]))
-        lstm.bias_ih_l0.copy_(torch.tensor(p["b"]))
-        lstm.bias_hh_l0.zero_()
+    hs, cs, cache = _fast.lstm_forward(x, h0, c0, p["W_e"], p["W_h"], p["b"])
+    grads = dict(zip(["x", "h0", "c0", "W_e", "W_h", "b"], _fast.lstm_backward(dhs, None, cache),
+                     strict=True))
+    lstm = torch_recurrent("lstm", p)
     xt = torch.tensor(x, requires_grad=True)
     h0t, c0t = torch.tensor(h0[None], requires_grad=True), torch.tensor(c0[None], requires_grad=True)
     out, (_, c_n) = lstm(xt, (h0t, c0t))
@@ -273,8 +239,8 @@ def long_range_figures(quick):
     figures = []
     for cell in ("rnn", "lstm"):
         params = init_sequence_classifier(cell, 6, 8, 24, 4, seed=0)
-        train_sequence_classifier(params, inputs, targets, steps, batch_size=batch, lr=1e-2)
-        correct = sequence_classifier_predict(params, test_inputs) == test_targets
+        train_sequence_classifier(params, inputs, targets, steps, cell=cell, batch_size=batch, lr=1e-2)
+        correct = sequence_classifier_predict(params, test_inputs, cell=cell) == test_targets
         for low, high in ((1, 4), (33, 40)):
             chosen = (test_distances >= low) & (test_distances <= high)
             accuracy = float(correct[chosen].mean())
@@ -301,24 +267,24 @@ def lm_numpy_bpc(budget_s, clock="wall", seed=0, recipe=LM_RECIPE, stream=None):
     for `budget_s` seconds; held-out bits per character on the Lee validation split."""
     from course_utils.data import lm_batches_contiguous
     from course_utils.nn import optim
-    from course_utils.nn.lstm_lm import init_lstm_lm, lstm_lm_backward, lstm_lm_evaluate, lstm_lm_forward
+    from course_utils.nn.language_model import init_lm, lm_backward, lm_evaluate, lm_forward
 
     r = recipe
     train, valid, V, _ = stream or lee_stream()
-    params = init_lstm_lm(V, r["embed_dim"], r["hidden_dim"], seed=seed, dtype=np.float32)
+    params = init_lm("lstm", V, r["embed_dim"], r["hidden_dim"], seed=seed, dtype=np.float32)
     adam = optim.init_adam(params)
     now = _clock(clock)
     start, steps = now(), 0
     while now() - start < budget_s:
         state = None
         for inputs, targets in lm_batches_contiguous(train, r["batch_size"], r["seq_len"]):
-            _, cache, state = lstm_lm_forward(params, inputs, targets, state)
-            grads, _ = optim.clip_grad_norm(lstm_lm_backward(cache), r["max_norm"])
+            _, cache, state = lm_forward(params, inputs, targets, cell="lstm", state=state)
+            grads, _ = optim.clip_grad_norm(lm_backward(cache), r["max_norm"])
             optim.adam_step(params, grads, adam, lr=_lr(r, now() - start, budget_s))
             steps += 1
             if now() - start >= budget_s:
                 break
-    return lstm_lm_evaluate(params, valid, batch_size=16, seq_len=256) / np.log(2), steps
+    return lm_evaluate(params, valid, cell="lstm", batch_size=16, seq_len=256) / np.log(2), steps
 
 
 def lm_torch_bpc(budget_s, clock="wall", seed=0, recipe=LM_RECIPE, stream=None):
@@ -353,7 +319,7 @@ def lm_torch_bpc(budget_s, clock="wall", seed=0, recipe=LM_RECIPE, stream=None):
             steps += 1
             if now() - start >= budget_s:
                 break
-    # Held out: the same protocol as lstm_lm_evaluate (16 streams, chunks of 256, state carried).
+    # Held out: the same protocol as lm_evaluate (16 streams, chunks of 256, state carried).
     with torch.no_grad():
         inputs_all, targets_all = valid[:-1], valid[1:]
         stream = len(inputs_all) // 16
@@ -402,24 +368,25 @@ def lm_figures(quick, stream=None):
 def widget_figures(quick):
     """Median and 90th percentile of one control change (compute + redraw), wall clock, and the
     median in process CPU time (what the update costs when the machine is not shared)."""
-    from course_utils.blas import set_blas_threads
+    from threadpoolctl import threadpool_limits
+
     from course_utils.data import Vocab, load_corpus
-    from course_utils.nn.lstm_lm import init_lstm_lm
-    from course_utils.nn.rnn_lm import init_rnn_lm
+    from course_utils.nn.language_model import init_lm
     from course_utils.widgets.cell_search import cell_search_view
-    from course_utils.widgets.common import find_control, latency_figures
     from course_utils.widgets.connectivity import connectivity_view
     from course_utils.widgets.gates import gates_view
     from course_utils.widgets.gradient_flow import gradient_flow_view
 
-    set_blas_threads(1)  # as the notebooks do
+    from widget_latency import find_control, latency_figures
+
+    threadpool_limits(limits=1, user_api="blas")  # as the notebooks do
     corpus = load_corpus("lee")
     vocab = Vocab.build(corpus.train, level="char")
     valid = np.array(vocab.encode(corpus.valid))
     V = len(vocab)
-    rnn = init_rnn_lm(V, 32, 64, seed=0)          # lesson 05's sizes
-    rnn_big = init_rnn_lm(V, 32, 128, seed=0)     # lesson 06's
-    lstm = init_lstm_lm(V, 32, 128, seed=0)
+    rnn = init_lm("rnn", V, 32, 64, seed=0)          # lesson 05's sizes
+    rnn_big = init_lm("rnn", V, 32, 128, seed=0)     # lesson 06's
+    lstm = init_lm("lstm", V, 32, 128, seed=0)
     texts = [corpus.valid_docs[0][:150], corpus.valid_docs[3][:150]]
     radii = np.round(np.linspace(0.5, 2.0, 151), 2)  # 0.01 apart: every update a new computation
 
@@ -430,7 +397,8 @@ def widget_figures(quick):
     cases = [
         ("gradflow", gradient_flow_view(rnn, valid), "cu-gradflow-radius", list(radii)),
         ("gates", gates_view(lstm, vocab, texts), "cu-gates-unit", list(range(0, 128, 5))),
-        ("connect", connectivity_view({"RNN": rnn_big, "LSTM": lstm}, vocab, texts), "cu-connect-target",
+        ("connect", connectivity_view({"RNN": ("rnn", rnn_big), "LSTM": ("lstm", lstm)}, vocab, texts),
+         "cu-connect-target",
          list(range(20, 148, 7))),
         ("cells", cell_search_view(lstm, vocab, "\n".join(corpus.valid_docs[:2])), "cu-cells-rank",
          list(range(1, 11))),

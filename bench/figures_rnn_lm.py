@@ -8,11 +8,12 @@ wall-clock budget on the same Lee split, and the update latency of the lessons' 
 The baseline is Karpathy's min-char-rnn (2015) as published: NumPy, one sequence at a time
 (batch 1), one-hot inputs, hidden size 100, 25 characters per truncated-BPTT chunk, Adagrad with
 learning rate 0.1, every gradient entry clipped to ±5. The course model is lesson 04's RNN LM
-(`course_utils.nn.rnn_lm`): batches of 128 streams × 16 characters, embeddings of 48, hidden
-size 192, float32, Adam with the learning rate decaying linearly over the budget, gradients
-clipped to a global norm of 1. Both read the same id stream (`<bos>` article `<eos>` ...) of the
-Lee training articles and are scored by the same function (`rnn_lm_evaluate`) on the held-out
-articles: bits per character. Batching and vectorising are the whole difference in speed.
+(`course_utils.nn.language_model`, cell "rnn"): batches of 128 streams × 16 characters,
+embeddings of 48, hidden size 192, float32, Adam with the learning rate decaying linearly over
+the budget, gradients clipped to a global norm of 1. Both read the same id stream (`<bos>`
+article `<eos>` ...) of the Lee training articles and are scored by the same function
+(`lm_evaluate`) on the held-out articles: bits per character. Batching and vectorising are
+the whole difference in speed.
 
 Budgets are wall-clock time, what a learner waits. Each run uses one BLAS thread. With
 `--corpus PATH` both models are also trained on that text, prepared as d2l prepares The Time
@@ -32,9 +33,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from corpora import text_file_stream  # noqa: E402
+from threadpoolctl import threadpool_limits  # noqa: E402
 
-from course_utils.blas import set_blas_threads  # noqa: E402
-from course_utils.widgets.common import find_control, latency_figures  # noqa: E402
+from widget_latency import find_control, latency_figures  # noqa: E402
 
 COURSE_RECIPE = dict(embed_dim=48, hidden_dim=192, batch_size=128, seq_len=16, lr=1e-2, max_norm=1.0)
 MIN_CHAR_RNN = dict(hidden_dim=100, seq_len=25, lr=0.1, clip=5.0)
@@ -90,7 +91,7 @@ def min_char_rnn_loss(inputs, targets, hprev, Wxh, Whh, Why, bh, by):
 
 
 def min_char_rnn_train(train, V, budget_s, clock="wall", seed=0):
-    """Train for `budget_s` seconds; returns (params in rnn_lm's layout, characters read)."""
+    """Train for `budget_s` seconds; returns (params in the course LM's layout, characters read)."""
     r = MIN_CHAR_RNN
     H, seq = r["hidden_dim"], r["seq_len"]
     rng = np.random.default_rng(seed)
@@ -112,7 +113,7 @@ def min_char_rnn_train(train, V, budget_s, clock="wall", seed=0):
             weight += -r["lr"] * grad / np.sqrt(mem + 1e-8)  # Adagrad
         p += seq
         chars += seq
-    # The same model in rnn_lm's layout: a one-hot input times Wxh is row x of E = Wxhᵀ (W_e = I).
+    # The same model in the course LM's layout: a one-hot input times Wxh is row x of E = Wxhᵀ (W_e = I).
     params = {"E": Wxh.T.copy(), "W_e": np.eye(H), "W_h": Whh, "b": bh[:, 0], "U": Why, "c": by[:, 0]}
     return params, chars
 
@@ -125,11 +126,11 @@ def course_rnn_train(train, valid, V, budget_s, clock="wall", seed=0, checkpoint
     evaluations). Returns (params, characters read, seconds until held-out bits/char first fell
     to TARGET_BPC at a checkpoint, or NaN)."""
     from course_utils.data import lm_batches_contiguous
+    from course_utils.nn.language_model import init_lm, lm_backward, lm_evaluate, lm_forward
     from course_utils.nn.optim import adam_step, clip_grad_norm, init_adam
-    from course_utils.nn.rnn_lm import init_rnn_lm, rnn_lm_backward, rnn_lm_evaluate, rnn_lm_forward
 
     r = COURSE_RECIPE
-    params = init_rnn_lm(V, r["embed_dim"], r["hidden_dim"], seed=seed, dtype=np.float32)
+    params = init_lm("rnn", V, r["embed_dim"], r["hidden_dim"], seed=seed, dtype=np.float32)
     state = init_adam(params)
     now = _clock(clock)
     trained, chars, reached = 0.0, 0, float("nan")
@@ -138,13 +139,13 @@ def course_rnn_train(train, valid, V, budget_s, clock="wall", seed=0, checkpoint
         h = np.zeros((r["batch_size"], r["hidden_dim"]), np.float32)
         for inputs, targets in lm_batches_contiguous(train, r["batch_size"], r["seq_len"]):
             started = now()
-            loss, cache, h = rnn_lm_forward(params, inputs, targets, h)
-            grads, _ = clip_grad_norm(rnn_lm_backward(cache), r["max_norm"])
+            loss, cache, h = lm_forward(params, inputs, targets, cell="rnn", state=h)
+            grads, _ = clip_grad_norm(lm_backward(cache), r["max_norm"])
             adam_step(params, grads, state, lr=r["lr"] * max(0.02, 1 - trained / budget_s))
             trained += now() - started
             chars += inputs.size
             if next_checkpoint is not None and trained >= next_checkpoint and np.isnan(reached):
-                if rnn_lm_evaluate(params, valid) / np.log(2) <= TARGET_BPC:
+                if lm_evaluate(params, valid, cell="rnn") / np.log(2) <= TARGET_BPC:
                     reached = trained
                 next_checkpoint += checkpoint_s
             if trained >= budget_s:
@@ -155,7 +156,7 @@ def course_rnn_train(train, valid, V, budget_s, clock="wall", seed=0, checkpoint
 def lm_figures(quick, stream=None):
     """Both models for the same wall-clock budget on the Lee split (by default, as lesson 04
     streams it: `<bos>` article `<eos>` ...) or on a corpora stream; held-out bits/char."""
-    from course_utils.nn.rnn_lm import rnn_lm_evaluate
+    from course_utils.nn.language_model import lm_evaluate
 
     budget = 8.0 if quick else 60.0
     if stream is None:
@@ -167,8 +168,8 @@ def lm_figures(quick, stream=None):
         tag = f"{budget:g}s_wall,{name}"
     params, chars, reached = course_rnn_train(train, valid, V, budget, "wall", checkpoint_s=budget / 12)
     baseline, baseline_chars = min_char_rnn_train(train, V, budget, "wall")
-    bpc = {"course": rnn_lm_evaluate(params, valid) / np.log(2),
-           "min_char_rnn": rnn_lm_evaluate(baseline, valid) / np.log(2)}
+    bpc = {"course": lm_evaluate(params, valid, cell="rnn") / np.log(2),
+           "min_char_rnn": lm_evaluate(baseline, valid, cell="rnn") / np.log(2)}
     figures = [(f"rnn_lm_course_bpc[{tag}]", bpc["course"], "bits/char"),
                (f"rnn_lm_course_chars_per_s[{tag}]", chars / budget, "chars/s"),
                (f"rnn_lm_course_s_to_{TARGET_BPC}_bpc[{tag}]", reached, "s"),
@@ -218,15 +219,11 @@ def widget_figures(params, corpus, vocab, quick):
 
 
 def figures(quick: bool, corpus: str | None = None) -> list[tuple[str, float, str]]:
-    previous = set_blas_threads(1)
-    try:
+    with threadpool_limits(limits=1, user_api="blas"):  # as the lessons run: one BLAS thread
         results, params, lee, vocab = lm_figures(quick)
         results += widget_figures(params, lee, vocab, quick)
         if corpus:
             results += lm_figures(quick, text_file_stream(corpus))[0]
-    finally:
-        if previous is not None:
-            set_blas_threads(previous)
     return results
 
 

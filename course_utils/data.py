@@ -590,8 +590,6 @@ from course_utils.download import (  # noqa: E402
     default_cache_dir,
     download,
     download_or_fallback,
-    file_checksum,
-    is_online,
 )
 
 __all__ += [
@@ -602,8 +600,6 @@ __all__ += [
     "default_cache_dir",
     "download",
     "download_or_fallback",
-    "file_checksum",
-    "is_online",
 ]
 
 

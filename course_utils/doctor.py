@@ -14,13 +14,13 @@ import importlib
 import os
 import platform
 import sys
-from pathlib import Path
 
-PACKAGES = ["course_utils", "numpy", "scipy", "matplotlib", "ipywidgets", "torch", "gensim",
-            "tqdm", "ipykernel", "jupyterlab", "notebook", "jupyterlab_widgets",
-            "widgetsnbextension", "nbgrader"]
+PACKAGES = ["course_utils", "numpy", "scipy", "matplotlib", "ipywidgets", "anywidget", "torch", "gensim",
+            "tqdm", "threadpoolctl", "PIL", "pooch", "ipykernel", "jupyterlab", "notebook",
+            "jupyterlab_widgets", "widgetsnbextension", "nbgrader"]
 # Needed to run the lessons (the rest are front ends and grading tools).
-REQUIRED = {"course_utils", "numpy", "scipy", "matplotlib", "ipywidgets", "torch", "gensim", "tqdm"}
+REQUIRED = {"course_utils", "numpy", "scipy", "matplotlib", "ipywidgets", "anywidget", "torch", "gensim",
+            "tqdm", "threadpoolctl", "PIL"}
 
 
 def package_versions() -> dict[str, str | None]:
@@ -42,7 +42,8 @@ def in_kernel() -> bool:
 
 def front_end(versions: dict[str, str | None], kernel: bool = False) -> str:
     if "google.colab" in sys.modules:
-        return "Google Colab (widgets use Colab's own manager: core ipywidgets render)"
+        return ("Google Colab (widgets use Colab's own manager: core ipywidgets render; the text "
+                "strips turn on Colab's custom widget manager themselves)")
     if os.environ.get("BINDER_LAUNCH_HOST") or os.environ.get("BINDER_REQUEST"):
         where = "Binder"
     elif kernel:
@@ -76,7 +77,12 @@ def data_sources() -> list[str]:
                      "SimLex-999, analogies, polarity) - used offline by default")
     except Exception as error:
         lines.append(f"shipped data MISSING: {error}")
-    cache = Path(os.environ.get("COURSE_UTILS_CACHE", Path.home() / ".cache" / "course_utils"))
+    try:
+        from course_utils.download import default_cache_dir
+
+        cache = default_cache_dir()
+    except Exception as error:
+        return [*lines, f"download cache: unknown ({error})"]
     if cache.is_dir():
         files = sorted(p for p in cache.iterdir() if p.is_file())
         size = sum(p.stat().st_size for p in files) / 1e6

@@ -1,7 +1,8 @@
 """Word vectors and their intrinsic evaluation, in NumPy only.
 
 - `WordVectors`: a word list and a (V, d) matrix, from any source (gensim's Word2Vec, the
-  count-based `ppmi_svd_vectors` below, or a pretrained file read by `load_word2vec_text`);
+  count-based `ppmi_svd_vectors` below, a pretrained file read by `load_word2vec_text`, or
+  GloVe fetched, checksummed and cached by `load_pretrained`, which returns None offline);
 - cosine similarity and nearest neighbours;
 - Spearman's rank correlation written as the lecture writes it,
   ρ = cov(R(x), R(y)) / (σ_R(x) σ_R(y)), with average ranks for ties;
@@ -42,6 +43,7 @@ __all__ = [
     "truncated_svd",
     "ppmi_svd_vectors",
     "load_word2vec_text",
+    "load_pretrained",
 ]
 
 
@@ -487,7 +489,9 @@ def load_word2vec_text(path: str | Path, limit: int | None = None,
                        name: str | None = None) -> WordVectors:
     """Read `word v1 v2 ... vd` lines (plain or .gz); a `count dim` header line is optional.
 
-    `limit` keeps the first `limit` words (files list the most frequent words first).
+    `limit` keeps the first `limit` words (files list the most frequent words first). Each
+    line becomes a float32 row as it is read, so 100,000 GloVe words take 20 MB, not the
+    hundreds of MB that lists of number strings would.
     """
     path = Path(path)
     if limit is not None and (not isinstance(limit, (int, np.integer)) or limit < 1):
@@ -508,12 +512,39 @@ def load_word2vec_text(path: str | Path, limit: int | None = None,
                                  f"numbers, expected {dim}")
             if parts[0] in seen:
                 continue
+            try:
+                row = np.array(parts[1:], dtype=np.float32)
+            except ValueError:
+                raise ValueError(f"load_word2vec_text: {path.name} line {number} holds something that "
+                                 f"is not a number after the word {parts[0]!r}") from None
             seen.add(parts[0])
             words.append(parts[0])
-            rows.append(parts[1:])
+            rows.append(row)
             if limit is not None and len(words) >= limit:
                 break
     if not words:
         raise ValueError(f"load_word2vec_text: no vectors in {path}")
-    vectors = np.array(rows, dtype=np.float32)
-    return WordVectors(words, vectors, name=name or path.name.split(".")[0])
+    return WordVectors(words, np.stack(rows), name=name or path.name.split(".")[0])
+
+
+def load_pretrained(name: str = "glove-wiki-gigaword-50", limit: int | None = 100_000,
+                    label: str = "GloVe", what: str = "the vectors trained on the shipped text",
+                    **download_kwargs) -> WordVectors | None:
+    """Pretrained vectors by name (a key of `course_utils.download.PRETRAINED_VECTORS`), or None.
+
+    The file is downloaded once into the cache and kept only if its published checksum
+    matches; later calls read the cached copy without a request. When the file cannot be had
+    (no network, `COURSE_UTILS_OFFLINE=1`, a wrong checksum), one sentence says why and that
+    the lesson carries on with `what`, and None comes back instead of an error.
+    `limit` keeps the most frequent words; `download_kwargs` go to `download` (timeout, ...).
+    """
+    from course_utils import download
+
+    if name not in download.PRETRAINED_VECTORS:
+        raise ValueError(f"load_pretrained: unknown name={name!r}; expected one of "
+                         f"{sorted(download.PRETRAINED_VECTORS)}")
+    spec = download.PRETRAINED_VECTORS[name]
+    path = download.download_or_fallback(spec["url"], spec["checksum"], what=what, **download_kwargs)
+    if path is None:
+        return None
+    return load_word2vec_text(path, limit=limit, name=label)

@@ -41,7 +41,13 @@ USER_SETTINGS = {
 
 
 class LabServer:
-    def __init__(self, workdir: Path, content: list[Path]):
+    """`app` "lab" starts JupyterLab; "notebook" the Notebook front end of the same environment
+    (Notebook 7, or the classic Notebook 6 where that is installed)."""
+
+    def __init__(self, workdir: Path, content: list[Path], app: str = "lab"):
+        if app not in ("lab", "notebook"):
+            raise ValueError(f"LabServer: app must be 'lab' or 'notebook', got {app!r}")
+        self.app = app
         self.workdir = Path(workdir)
         self.root = self.workdir / "root"
         self.root.mkdir(parents=True)
@@ -79,11 +85,13 @@ class LabServer:
     def start(self, timeout: float = 120) -> LabServer:
         env = self._prepare_dirs()
         command = [
-            str(Path(sys.executable).parent / "jupyter"), "lab", "--no-browser", "--allow-root",
+            str(Path(sys.executable).parent / "jupyter"), self.app, "--no-browser", "--allow-root",
             "--ip=127.0.0.1", f"--port={self.port}", "--ServerApp.port_retries=0",
-            f"--ServerApp.root_dir={self.root}",
+            "--NotebookApp.port_retries=0", f"--notebook-dir={self.root}",
             f"--LabApp.user_settings_dir={self.workdir / 'settings'}",
             f"--LabApp.workspaces_dir={self.workdir / 'workspaces'}",
+            f"--JupyterNotebookApp.user_settings_dir={self.workdir / 'settings'}",
+            f"--JupyterNotebookApp.workspaces_dir={self.workdir / 'workspaces'}",
         ]
         with open(self.log_path, "w") as log:
             self.process = subprocess.Popen(command, cwd=self.root, env=env, stdout=log,
@@ -113,6 +121,8 @@ class LabServer:
             return json.loads(payload) if payload else None
 
     def url(self, notebook: str) -> str:
+        if self.app == "notebook":
+            return f"{self.base}/notebooks/{notebook}?token={self.token}"
         return f"{self.base}/lab/tree/{notebook}?token={self.token}&reset"
 
     def kernel_state(self, notebook: str) -> str | None:

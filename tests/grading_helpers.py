@@ -7,12 +7,17 @@ import ast
 import copy
 import functools
 import html
+import importlib
 import re
+import sys
 from pathlib import Path
 
 import nbformat
 import numpy as np
 from IPython.core.inputtransformer2 import TransformerManager
+from nbgrader.preprocessors import ClearHiddenTests, ClearSolutions
+
+from course_utils import grading
 
 from conftest import ROOT
 
@@ -55,16 +60,19 @@ def region(source: str, begin: str, end: str) -> list[str]:
     return lines
 
 
-def strip_region(source: str, begin: str, end: str) -> str:
-    lines, inside = [], False
-    for line in source.split("\n"):
-        if begin in line:
-            inside = True
-        elif end in line:
-            inside = False
-        elif not inside:
-            lines.append(line)
-    return "\n".join(lines)
+def visible_part(cell) -> str:
+    """A test cell's source without its hidden tests, as nbgrader's ClearHiddenTests makes it."""
+    cell = copy.deepcopy(cell)
+    ClearHiddenTests().preprocess_cell(cell, {}, 0)
+    return cell.source
+
+
+def students_copy(nb) -> nbformat.NotebookNode:
+    """What generate_assignment hands out, by nbgrader's own preprocessors."""
+    nb = copy.deepcopy(nb)
+    for preprocessor in (ClearSolutions(), ClearHiddenTests()):
+        nb, _ = preprocessor.preprocess(nb, {})
+    return nb
 
 
 def _distinctive(lines, visible: str) -> set[str]:
@@ -79,8 +87,7 @@ def _distinctive(lines, visible: str) -> set[str]:
 
 def secret_lines(nb) -> tuple[set[str], set[str]]:
     """(solution lines, hidden-test lines) of a source notebook that must never reach students."""
-    visible = "\n".join(strip_region(strip_region(c.source, BEGIN_SOLUTION, END_SOLUTION),
-                                     BEGIN_HIDDEN, END_HIDDEN) for c in nb.cells)
+    visible = "\n".join(c.source for c in students_copy(nb).cells)
     solution, hidden = [], []
     for cell in nb.cells:
         solution += region(cell.source, BEGIN_SOLUTION, END_SOLUTION)
@@ -136,11 +143,13 @@ _to_python = TransformerManager().transform_cell
 
 
 def run_source(name: str) -> dict:
-    """Execute a source notebook top to bottom in-process, as its kernel would; its namespace."""
+    """Execute a source notebook top to bottom in-process, as its kernel would; its namespace.
+    (What its hidden tests hand in is dropped.)"""
     namespace = {"__name__": "__main__"}
-    for cell in read_source(name).cells:
-        if cell.cell_type == "code":
-            exec(compile(_to_python(cell.source), f"<{name}:{cell.id}>", "exec"), namespace)
+    with grading.collect():
+        for cell in read_source(name).cells:
+            if cell.cell_type == "code":
+                exec(compile(_to_python(cell.source), f"<{name}:{cell.id}>", "exec"), namespace)
     return namespace
 
 
@@ -167,8 +176,34 @@ def recorded_outputs(cell, namespace, function) -> list[float]:
         collect(result)
         return result
 
-    exec(compile(hidden_code(cell), "<hidden>", "exec"), {**namespace, function: recording})
+    with grading.collect():
+        exec(compile(hidden_code(cell), "<hidden>", "exec"), {**namespace, function: recording})
     return [v for v in values if np.isfinite(v) and abs(v) >= 1e-3]
+
+
+def hidden_verdict(cell, namespace, **replacements) -> str | None:
+    """What the grader says about a hidden test cell run in-process with `replacements` for
+    the answers: None when it passes, else its one-line message. As in autograde, the kernel's
+    side (run_<part>) only hands results in; the course's JudgeHiddenTests gives the verdict."""
+    with grading.collect() as payloads:
+        try:
+            exec(compile(hidden_code(cell), "<hidden>", "exec"), {**namespace, **replacements})
+        except Exception as error:  # in a notebook: an error output, 0 points
+            return f"the cell raised {type(error).__name__}: {error}"
+    graded = copy.deepcopy(cell)
+    graded.outputs = [nbformat.v4.new_output("display_data", data={grading.PAYLOAD_MIME: p})
+                      for p in payloads]
+    nb = nbformat.v4.new_notebook(cells=[graded])
+    nbgrader_plugins().JudgeHiddenTests().preprocess(nb, {})
+    errors = [o.evalue for o in nb.cells[0].outputs if o.output_type == "error"]
+    return errors[0] if errors else None
+
+
+@functools.cache
+def nbgrader_plugins():
+    """assignments/nbgrader_plugins.py, the course's additions to nbgrader."""
+    sys.path.insert(0, str(ROOT / "assignments"))
+    return importlib.import_module("nbgrader_plugins")
 
 
 def renderings(value: float) -> set[str]:

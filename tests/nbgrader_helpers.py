@@ -51,3 +51,29 @@ def new_cell(kind: str, source: str, **nbgrader_meta):
         cell.metadata["nbgrader"] = {"schema_version": 3, "solution": False, "grade": False,
                                      "locked": False, "task": False, **nbgrader_meta}
     return cell
+
+
+def submit(course: Path, student: str, assignment: str, nb) -> None:
+    """What `nbgrader collect` leaves behind: submitted/<student>/<assignment>/<assignment>.ipynb."""
+    folder = course / "submitted" / student / assignment
+    folder.mkdir(parents=True)
+    nbformat.write(nb, folder / f"{assignment}.ipynb")
+    (folder / "timestamp.txt").write_text("2026-01-15 12:00:00.000000 UTC")
+
+
+def autograded_scores(course: Path, assignment: str, student: str) -> dict[str, float]:
+    """{grade cell id: score} of one autograded submission, from the gradebook."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        submission = gb.find_submission_notebook(assignment, assignment, student)
+        return {g.name: g.score for g in submission.grades}
+
+
+def kernel_without_torch(folder: Path) -> dict:
+    """Environment for nbgrader in which the grading kernel cannot import torch, as in the
+    sandbox: an IPython startup file (read by the kernel only, not by nbgrader's process)."""
+    startup = folder / "ipython" / "profile_default" / "startup"
+    startup.mkdir(parents=True)
+    (startup / "00-no-torch.py").write_text("import sys\n\nsys.modules['torch'] = None\n")
+    return {"IPYTHONDIR": str(folder / "ipython")}

@@ -50,7 +50,9 @@ def test_latency_helpers_time_the_call_and_find_controls_by_class():
 
     import ipywidgets as widgets
 
-    from course_utils.widgets.common import dashboard, find_control, latency_figures, time_calls
+    from course_utils.widgets.common import dashboard
+
+    from widget_latency import find_control, latency_figures, time_calls
 
     calls = []
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from course_utils.gradcheck import numerical_gradient, rel_error
+from course_utils.gradcheck import rel_error, torch_recurrent
 from course_utils.nn.bidirectional import (
     bidirectional_backward,
     bidirectional_forward,
@@ -20,11 +20,12 @@ from course_utils.nn.bidirectional import (
     init_direction,
     padding_mask,
     reverse_padded,
-    torch_weights,
 )
 from course_utils.nn.lstm import lstm_step_forward
 from course_utils.nn.rnn import rnn_step_forward
 from course_utils.nn.stacked import init_stacked, stacked_backward, stacked_forward
+
+from conftest import precise_numerical_gradient
 
 SHAPES = [(1, 1, 1, 1), (3, 4, 5, 6), (5, 9, 3, 7), (2, 13, 4, 3)]  # N, T, D, H
 OUT_TOL = 1e-10
@@ -45,19 +46,6 @@ def random_layers(rng, D, H, num_layers, cell, bidirectional, scale=0.5):
 
         layers.append((one(), one()) if bidirectional else one())
     return layers
-
-
-def torch_module(cell, D, H, num_layers, bidirectional, layers, activation="tanh"):
-    if cell == "lstm":
-        module = torch.nn.LSTM(D, H, num_layers=num_layers, batch_first=True,
-                               bidirectional=bidirectional)
-    else:
-        module = torch.nn.RNN(D, H, num_layers=num_layers, batch_first=True,
-                              bidirectional=bidirectional, nonlinearity=activation)
-    module = module.double()
-    module.load_state_dict({k: torch.from_numpy(v.copy()) for k, v in
-                            torch_weights(layers, bidirectional).items()})
-    return module
 
 
 def torch_run(module, x, lengths=None):
@@ -102,7 +90,8 @@ def compare(cell, N, T, D, H, num_layers, bidirectional, seed, lengths=None, act
     dhs = rng.standard_normal(hs.shape)
     dx, grads = stacked_backward(dhs, cache)
 
-    module = torch_module(cell, D, H, num_layers, bidirectional, layers, activation)
+    module = torch_recurrent(cell, layers, bidirectional, activation)
+    assert module.num_layers == num_layers
     x_t = torch.tensor(x, requires_grad=True)
     out = torch_run(module, x_t, lengths)
     (out * torch.from_numpy(dhs)).sum().backward()
@@ -239,11 +228,6 @@ def test_init_stacked_input_sizes():
 
 
 # ---- numerical gradients --------------------------------------------------------------------
-
-
-def precise_numerical_gradient(f, x, h=1e-3):
-    """Richardson-extrapolated central differences (error O(h⁴)), as in test_lstm."""
-    return (4 * numerical_gradient(f, x, h=h) - numerical_gradient(f, x, h=2 * h)) / 3
 
 
 @pytest.mark.parametrize("cell", ["lstm", "rnn"])

@@ -32,7 +32,9 @@ RUN_ALL_TIMEOUT_S = 300
 # What a person does with each dashboard, and what must change. Every dashboard found on a
 # page must be listed here: a new dashboard without an entry fails the test.
 #   kind: "slider" (keys on the handle), "text" (type, then Enter), "click", "select" (an option
-#   label), "checkbox"; value: keys/text/label; expect: what must change ("plot", "readout").
+#   label), "checkbox", "hover" / "strip-click" (the pointer on, or a click on, character `index`
+#   of a text strip); value: keys/text/label; expect: what must change ("plot", "readout"), or
+#   "detail": the strip's panel shows that character.
 DASHBOARD_ACTIONS: dict[str, list[dict]] = {
     # 00 word vectors
     "analogy": [{"kind": "text", "control": "cu-analogy-c", "value": "he", "expect": ("plot", "readout")}],
@@ -42,19 +44,31 @@ DASHBOARD_ACTIONS: dict[str, list[dict]] = {
     "growth": [{"kind": "slider", "control": "cu-growth-n", "value": "ArrowRight", "times": 1,
                 "expect": ("plot", "readout")}],
     "hidden": [{"kind": "text", "control": "cu-hidden-text", "value": "Police said on Monday",
-                "expect": ("plot",)}],
+                "expect": ("plot",)},
+               {"kind": "hover", "control": "cu-hidden-strip", "index": 7, "expect": ("detail",)},
+               # A click on a character sets the step: the heatmap's column and the bars follow.
+               {"kind": "strip-click", "control": "cu-hidden-strip", "index": 3,
+                "expect": ("plot", "readout")}],
     "sampling": [{"kind": "click", "control": "cu-sampling-new", "expect": ("readout",)}],
     # 05 RNN limitations, 06 LSTM
     "gradflow": [{"kind": "click", "control": "cu-gradflow-clip", "expect": ("plot", "readout")}],
     "gates": [{"kind": "slider", "control": "cu-gates-unit", "value": "ArrowRight", "times": 1,
-               "expect": ("plot", "readout")}],
+               "expect": ("plot", "readout")},
+              {"kind": "hover", "control": "cu-gates-strip", "index": 8, "expect": ("detail",)}],
     "connect": [{"kind": "slider", "control": "cu-connect-target", "value": "ArrowLeft", "times": 3,
+                 "expect": ("plot", "readout")},
+                {"kind": "hover", "control": "cu-connect-strip", "index": 4, "expect": ("detail",)},
+                # A click on a character re-targets the view: that character is predicted.
+                {"kind": "strip-click", "control": "cu-connect-strip", "index": 12,
                  "expect": ("plot", "readout")}],
     "cells": [{"kind": "select", "control": "cu-cells-pattern", "value": "inside a number",
-               "expect": ("plot", "readout")}],
+               "expect": ("plot", "readout")},
+              {"kind": "hover", "control": "cu-cells-strip", "index": 5, "expect": ("detail",)}],
     # 07 bidirectional
     "bidirectional": [{"kind": "text", "control": "cu-bidirectional-text",
-                       "value": "the bank is on the river", "expect": ("plot", "readout")}],
+                       "value": "the bank is on the river", "expect": ("plot", "readout")},
+                      {"kind": "hover", "control": "cu-bidirectional-strip", "index": 4,
+                       "expect": ("detail",)}],
     # 01 perceptron
     "activation": [
         {"kind": "slider", "control": "cu-activation-z", "value": "ArrowRight", "times": 40,
@@ -227,6 +241,10 @@ def perform(dashboard, page, action: dict) -> None:
             label=action["value"])
     elif kind == "checkbox":
         dashboard.locator(f".{control} input[type=checkbox]").first.click()
+    elif kind == "hover":
+        dashboard.locator(f".{control} .cu-strip-char").nth(action["index"]).hover()
+    elif kind == "strip-click":
+        dashboard.locator(f".{control} .cu-strip-char").nth(action["index"]).click()
     else:
         raise ValueError(f"unknown action kind {kind!r} for {control}")
 
@@ -260,6 +278,22 @@ def pixel_difference(before: bytes, after: bytes) -> float:
     return float(np.abs(a - b).mean())
 
 
+def assert_strip_detail(dashboard, action: dict, where: str) -> None:
+    """The strip's panel shows the hovered character: its title names it, with its values."""
+    strip = dashboard.locator(f".{action['control']}").first
+    index = action["index"]
+    char = strip.locator(".cu-strip-char").nth(index).inner_text()
+    detail = strip.locator(".cu-strip-detail")
+    deadline = time.monotonic() + 10
+    while detail.get_attribute("data-index") != str(index):
+        assert time.monotonic() < deadline, f"{where}: the panel did not show character {index}"
+        time.sleep(0.05)
+    title = detail.locator(".cu-strip-title").inner_text()
+    shown = {" ": "␣", "⏎": "⏎"}.get(char, char)
+    assert f"“{shown}”" in title, f"{where}: the panel's title {title!r} does not name {shown!r}"
+    assert detail.locator(".cu-strip-row").count() >= 1, f"{where}: the panel shows no values"
+
+
 def exercise_dashboards(page, notebook: str, shots: Path) -> list[str]:
     """Act on every dashboard of the page; return the names exercised."""
     exercised = []
@@ -278,7 +312,8 @@ def exercise_dashboards(page, notebook: str, shots: Path) -> list[str]:
             before_png = dashboard.screenshot()
             (shots / f"{name}-{step}-before.png").write_bytes(before_png)
             perform(dashboard, page, action)
-            after_src = wait_until_settled(dashboard, before_src)
+            # Hovering asks nothing of the kernel: the plot stays as it is.
+            after_src = before_src if action["kind"] == "hover" else wait_until_settled(dashboard, before_src)
             after_png = dashboard.screenshot()
             (shots / f"{name}-{step}-after.png").write_bytes(after_png)
             where = f"{notebook}: {name}: {action['kind']} on {action['control']}"
@@ -288,6 +323,8 @@ def exercise_dashboards(page, notebook: str, shots: Path) -> list[str]:
                 assert difference > 0.05, f"{where}: the pixels did not change ({difference:.3f})"
             if "readout" in action["expect"]:
                 assert readout_state(dashboard) != before_text, f"{where}: the readout did not change"
+            if "detail" in action["expect"]:
+                assert_strip_detail(dashboard, action, where)
             assert_no_dialog(page, notebook)
         exercised.append(name)
     return exercised

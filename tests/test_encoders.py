@@ -3,10 +3,9 @@
 import numpy as np
 import pytest
 import torch
-from scipy.stats import binomtest
 
-from course_utils.gradcheck import compare_with_torch, numerical_gradient, rel_error
-from course_utils.nn.bidirectional import init_bidirectional, torch_weights
+from course_utils.gradcheck import compare_with_torch, numerical_gradient, rel_error, torch_recurrent
+from course_utils.nn.bidirectional import init_bidirectional
 from course_utils.nn.encoders import (
     average_word_vectors,
     classifier_probabilities,
@@ -20,7 +19,6 @@ from course_utils.nn.encoders import (
     softmax_classifier_forward,
     stratified_k_fold,
     train_softmax_classifier,
-    wilson_interval,
 )
 from course_utils.wordvec import WordVectors
 
@@ -74,21 +72,22 @@ def test_final_states_read_the_last_real_step_and_the_first_backward_step(rng):
         final_states_backward(ds[:, :3], cache)
 
 
-def test_lstm_sentence_vectors_equal_torchs_final_states_on_packed_sentences(rng):
-    D, H = 3, 4
+@pytest.mark.parametrize("N,T,D,H", [(1, 1, 2, 1), (4, 6, 3, 4), (7, 9, 5, 3)])
+def test_lstm_sentence_vectors_equal_torchs_final_states_on_packed_sentences(N, T, D, H, rng):
     fwd, bwd = init_bidirectional(D, H, seed=6)
-    x = rng.standard_normal((4, 6, D))
-    lengths = np.array([6, 2, 5, 1])
+    x = rng.standard_normal((N, T, D))
+    lengths = rng.integers(1, T + 1, N)
+    lengths[0] = T                                              # pad_packed_sequence keeps T steps
     s, hs = lstm_sentence_vectors(x, lengths, fwd, bwd)
-    lstm = torch.nn.LSTM(D, H, batch_first=True, bidirectional=True).double()
-    lstm.load_state_dict({k: torch.from_numpy(v.copy())
-                          for k, v in torch_weights([(fwd, bwd)], bidirectional=True).items()})
+    lstm = torch_recurrent("lstm", [(fwd, bwd)], bidirectional=True)
     packed = torch.nn.utils.rnn.pack_padded_sequence(torch.from_numpy(x), torch.from_numpy(lengths),
                                                      batch_first=True, enforce_sorted=False)
-    _, (h_n, _) = lstm(packed)                                  # h_n: (2, N, H), forward then backward
+    out, (h_n, _) = lstm(packed)                                # h_n: (2, N, H), forward then backward
     expected = torch.cat([h_n[0], h_n[1]], dim=1).detach().numpy()
-    assert s.shape == (4, 2 * H) and hs.shape == (4, 6, 2 * H)
+    assert s.shape == (N, 2 * H) and hs.shape == (N, T, 2 * H)
     assert np.max(np.abs(s - expected)) <= 1e-12
+    states = torch.nn.utils.rnn.pad_packed_sequence(out, batch_first=True)[0].detach().numpy()
+    assert np.max(np.abs(hs - states)) <= 1e-12                 # every step, zeros at the padding
     uni, _ = lstm_sentence_vectors(x, lengths, fwd)
     np.testing.assert_array_equal(uni, s[:, :H])               # the forward half is the LSTM alone
 
@@ -96,12 +95,13 @@ def test_lstm_sentence_vectors_equal_torchs_final_states_on_packed_sentences(rng
 # ---- the classifier head ------------------------------------------------------------------------
 
 
-def test_softmax_classifier_gradients_match_numerical_and_torch(rng):
-    features = rng.standard_normal((7, 5))
-    labels = rng.integers(0, 3, 7)
-    params = init_softmax_classifier(5, 3)
-    params["W"] += rng.standard_normal((3, 5))
-    params["b"] += rng.standard_normal(3)
+@pytest.mark.parametrize("N,F,K", [(1, 1, 2), (7, 5, 3), (12, 4, 6)])
+def test_softmax_classifier_gradients_match_numerical_and_torch(N, F, K, rng):
+    features = rng.standard_normal((N, F))
+    labels = rng.integers(0, K, N)
+    params = init_softmax_classifier(F, K)
+    params["W"] += rng.standard_normal((K, F))
+    params["b"] += rng.standard_normal(K)
     loss, cache = softmax_classifier_forward(params, features, labels, weight_decay=0.3)
     grads = softmax_classifier_backward(cache)
     for name in ("W", "b"):
@@ -117,8 +117,9 @@ def test_softmax_classifier_gradients_match_numerical_and_torch(rng):
     report = compare_with_torch(torch_loss, params, grads)
     assert report.ok, str(report)
     assert loss == pytest.approx(float(torch_loss({k: torch.from_numpy(v) for k, v in params.items()})))
-    with pytest.raises(ValueError, match=r"features has shape \(7, 4\) but W has shape \(3, 5\)"):
-        softmax_classifier_forward(params, features[:, :4], labels)
+    wrong = rf"features has shape \({N}, {F + 1}\) but W has shape \({K}, {F}\)"
+    with pytest.raises(ValueError, match=wrong):
+        softmax_classifier_forward(params, np.ones((N, F + 1)), labels)
 
 
 def test_training_separates_a_separable_problem_and_standardises_with_training_statistics(rng):
@@ -172,14 +173,3 @@ def test_cross_validation_cannot_memorise_its_test_sentences(rng):
     accuracies, predictions = cross_validate(informative, labels, k=5, seed=0)
     assert accuracies.mean() >= 0.95
     assert np.mean(predictions == labels) == pytest.approx(accuracies.mean())
-
-
-def test_wilson_interval_matches_scipy():
-    for correct, n in [(100, 200), (0, 40), (37, 40), (113, 200)]:
-        expected = binomtest(correct, n).proportion_ci(method="wilson")
-        low, high = wilson_interval(correct, n)
-        assert low == pytest.approx(expected.low, abs=1e-12)
-        assert high == pytest.approx(expected.high, abs=1e-12)
-    assert wilson_interval(100, 200) == pytest.approx((0.43136, 0.56864), abs=1e-5)
-    with pytest.raises(ValueError, match="correct must lie in 0..n = 0..10, got 11"):
-        wilson_interval(11, 10)

@@ -12,7 +12,7 @@ from packaging.version import Version
 from conftest import ROOT
 
 # conda-forge package name -> PyPI name, where they differ
-CONDA_TO_PYPI = {"pytorch-cpu": "torch", "pytorch": "torch"}
+CONDA_TO_PYPI = {"pytorch-cpu": "torch", "pytorch": "torch", "jupyterhub-base": "jupyterhub"}
 
 
 def read_lock() -> dict[str, Version]:
@@ -137,9 +137,12 @@ def test_compat_constraints_are_pyproject_lower_bounds():
             name, version = line.split("==")
             compat[canonicalize_name(name)] = Version(version)
     ranges = {canonicalize_name(r.name): r for r in pyproject_requirements()}
-    for name in ("numpy", "matplotlib", "ipywidgets"):
+    for name in ("numpy", "matplotlib", "ipywidgets", "anywidget"):
         lower = [Version(s.version) for s in ranges[name].specifier if s.operator == ">="]
         assert lower == [compat[name]], (
             f"requirements-compat.txt pins {name}=={compat[name]}, pyproject's lower bound is {lower}")
     assert compat["ipywidgets"].major == 7
+    # The text strip's browser test runs there in the front ends of ipywidgets 7.
+    assert compat["jupyterlab"].major == 3 and compat["notebook"].major == 6
+    assert compat["jupyterlab-widgets"].major == 1 and compat["widgetsnbextension"].major == 3
     assert compat["torch"] == read_lock()["torch"], "compat keeps the lock's (CPU) torch"

@@ -1,5 +1,7 @@
-"""The hidden tests, run in-process: they accept the solutions, reject the stubs and wrong
-answers with a message that reveals no expected value, and nothing in course_utils passes them.
+"""The hidden tests, run in-process as autograde runs them: the kernel's half (run_<part>)
+hands in what the answers return, the grader's half (grading.judge) gives the verdict. They
+accept the solutions, reject the stubs and wrong answers with a message that reveals no
+expected value, and nothing in course_utils passes them.
 
 Each assignment source is executed cell by cell in one namespace (as its kernel would); the
 test cells are then re-run with the answers swapped out.
@@ -13,21 +15,20 @@ import re
 import numpy as np
 import pytest
 from grading_helpers import (
-    BEGIN_HIDDEN,
-    END_HIDDEN,
     answer_and_tests,
     assignment_names,
     defined_names,
     hidden_code,
+    hidden_verdict,
     read_source,
     recorded_outputs,
     renderings,
     run_source,
-    strip_region,
+    visible_part,
 )
 
 import course_utils
-from course_utils.grading import GradingFailure
+from course_utils import grading
 
 ASSIGNMENTS = assignment_names()
 
@@ -37,14 +38,10 @@ def solved(request):
     return request.param, run_source(request.param)
 
 
-def run_hidden(cell, namespace, **replacements):
-    exec(compile(hidden_code(cell), "<hidden>", "exec"), {**namespace, **replacements})
-
-
 def failure_message(cell, namespace, **replacements) -> str:
-    with pytest.raises(GradingFailure) as info:
-        run_hidden(cell, namespace, **replacements)
-    return str(info.value)
+    message = hidden_verdict(cell, namespace, **replacements)
+    assert message is not None, f"{cell.id} passed with {list(replacements)} replaced"
+    return message
 
 
 def test_every_test_cell_has_a_visible_and_a_hidden_part(solved):
@@ -54,8 +51,16 @@ def test_every_test_cell_has_a_visible_and_a_hidden_part(solved):
     for answer, tests in pairs:
         assert tests, f"{answer.id} has no test cell"
         for cell in tests:
-            assert "assert " in strip_region(cell.source, BEGIN_HIDDEN, END_HIDDEN)
-            assert re.search(r"grading\.check_\w+\(", hidden_code(cell)), cell.id
+            assert "assert " in visible_part(cell)
+            parts = re.findall(r"grading\.run_(\w+)\(", hidden_code(cell))
+            assert parts and set(parts) <= set(grading.parts()), cell.id
+
+
+def test_the_solutions_pass_every_hidden_test(solved):
+    name, namespace = solved
+    for _, tests in answer_and_tests(read_source(name)):
+        for cell in tests:
+            assert hidden_verdict(cell, namespace) is None, cell.id
 
 
 def test_hidden_tests_fail_for_the_released_stubs(solved):
@@ -92,13 +97,8 @@ def test_no_function_in_course_utils_passes_a_hidden_test(solved):
             for cell in tests:
                 if function not in hidden_code(cell):
                     continue
-                passed = []
-                for qualified, candidate in candidates.items():
-                    try:
-                        run_hidden(cell, namespace, **{function: candidate})
-                    except Exception:  # GradingFailure, or the candidate crashed the checker
-                        continue
-                    passed.append(qualified)
+                passed = [qualified for qualified, candidate in candidates.items()
+                          if hidden_verdict(cell, namespace, **{function: candidate}) is None]
                 assert not passed, f"{name}: {passed} pass the hidden test for {function}"
 
 
@@ -233,7 +233,7 @@ def test_wrong_answers_fail_with_a_message_that_reveals_no_expected_value(solved
     assert checked, f"{name}: no wrong answer was tried"
 
 
-def test_checkers_keep_the_students_prints_and_warnings_out_of_the_cell(capfd):
+def test_hidden_tests_keep_the_students_prints_and_warnings_out_of_the_cell(capfd):
     namespace = run_source(ASSIGNMENTS[0])
     capfd.readouterr()
 
@@ -244,15 +244,15 @@ def test_checkers_keep_the_students_prints_and_warnings_out_of_the_cell(capfd):
         warnings.warn("a warning on stderr would make nbgrader score the cell 0", stacklevel=1)
         return namespace["elu_forward"](*args, **kwargs)
 
-    from course_utils import grading
-
-    grading.check_elu_forward(noisy)
+    with grading.collect() as payloads:
+        grading.run_elu_forward(noisy)
     captured = capfd.readouterr()
     assert captured.out == "" and captured.err == ""
+    assert grading.judge("elu_forward", payloads[0]) is None
 
 
-def test_checkers_return_none_so_nbgrader_reads_no_partial_score():
+def test_hidden_tests_return_none_so_nbgrader_reads_no_partial_score():
     namespace = run_source(ASSIGNMENTS[0])
-    from course_utils import grading
-
-    assert grading.check_elu_forward(namespace["elu_forward"]) is None
+    with grading.collect() as payloads:
+        assert grading.run_elu_forward(namespace["elu_forward"]) is None
+    assert len(payloads) == 1

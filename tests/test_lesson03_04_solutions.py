@@ -1,5 +1,6 @@
-"""Lessons 03-04: every "your turn" solution passes its check and every stub fails it, run in
-this process (these lessons' exercises need only the imports cell)."""
+"""Lesson 04: every "your turn" solution passes its check and every stub fails it, run in this
+process (its exercises need only the imports cell). Lesson 03's exercises have the appendix
+format and are covered by tests/test_exercises.py."""
 
 import re
 
@@ -9,7 +10,7 @@ import pytest
 from conftest import ROOT
 from exercise_helpers import exercises, run_check
 
-NOTEBOOKS = ["03_neural_language_model.ipynb", "04_rnn_language_model.ipynb"]
+NOTEBOOKS = ["04_rnn_language_model.ipynb"]
 
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS)

@@ -1,4 +1,5 @@
-"""The "your turn" exercises of lessons 05 and 06: each solution passes its check, each stub fails it.
+"""The "your turn" exercises of lesson 06 in the old format: each solution passes its check, each
+stub fails it. (Lesson 05's exercises are in the appendix format: tests/test_exercises.py.)
 
 Each exercise is three cells: a stub (a function whose body raises NotImplementedError), a
 check cell (course_utils.checks, prints ✓ or ✗) and a Markdown cell with the reference solution
@@ -19,7 +20,7 @@ from nbclient import NotebookClient
 from conftest import ROOT
 from exercise_helpers import exercises, printed
 
-NOTEBOOKS = ["05_rnn_limitations.ipynb", "06_lstm.ipynb"]
+NOTEBOOKS = ["06_lstm.ipynb"]
 
 
 @pytest.mark.parametrize("name", NOTEBOOKS)

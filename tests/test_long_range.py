@@ -5,9 +5,8 @@ import pytest
 import torch
 
 from course_utils.data import recall_task, recall_tokens
-from course_utils.gradcheck import compare_with_torch
+from course_utils.gradcheck import compare_with_torch, torch_recurrent, torch_weights
 from course_utils.nn.sequence_classifier import (
-    cell_of,
     init_sequence_classifier,
     sequence_classifier_backward,
     sequence_classifier_forward,
@@ -66,31 +65,25 @@ def test_recall_task_rejects_bad_arguments(kwargs, error, match):
 
 
 @pytest.mark.parametrize("cell", ["rnn", "lstm"])
-def test_classifier_gradients_match_torch(cell, rng):
-    params = init_sequence_classifier(cell, 6, 3, 4, 4, seed=1)
+@pytest.mark.parametrize("N,distance,H", [(1, 1, 1), (5, (1, 6), 4), (9, (2, 9), 7)])
+def test_classifier_gradients_match_torch(cell, N, distance, H, rng):
+    params = init_sequence_classifier(cell, 6, 3, H, 4, seed=1)
     params["U"] += rng.standard_normal(params["U"].shape)
-    inputs, targets, _ = recall_task(5, (1, 6), seed=2)
-    loss, cache = sequence_classifier_forward(params, inputs, targets)
+    inputs, targets, _ = recall_task(N, distance, seed=2)
+    loss, cache = sequence_classifier_forward(params, inputs, targets, cell=cell)
     grads = sequence_classifier_backward(cache)
-    assert cell_of(params) == cell and set(grads) == set(params)
+    assert set(grads) == set(params)
 
     def torch_loss(t):
-        x = t["E"][torch.tensor(inputs)]
-        H = t["W_h"].shape[1]
-        if cell == "lstm":
-            module = torch.nn.LSTM(3, H, batch_first=True).double()
-            n = 4 * H
-        else:
-            module = torch.nn.RNN(3, H, batch_first=True).double()
-            n = H
-        weights = {"weight_ih_l0": t["W_e"], "weight_hh_l0": t["W_h"], "bias_ih_l0": t["b"],
-                   "bias_hh_l0": torch.zeros(n, dtype=torch.float64)}
-        out, _ = torch.func.functional_call(module, weights, (x,))
+        module = torch_recurrent(cell, {k: params[k] for k in ("W_e", "W_h", "b")})
+        out, _ = torch.func.functional_call(module, torch_weights(t), (t["E"][torch.tensor(inputs)],))
         logits = out[:, -1] @ t["U"].T + t["c"]
         return torch.nn.functional.cross_entropy(logits, torch.tensor(targets))
 
     report = compare_with_torch(torch_loss, params, grads, tolerance=1e-7)
     assert report.ok, str(report)
+    tensors = {k: torch.tensor(v) for k, v in params.items()}
+    assert loss == pytest.approx(torch_loss(tensors).item(), rel=1e-12)
 
 
 def test_lstm_solves_distances_where_the_rnn_is_at_chance():
@@ -100,9 +93,10 @@ def test_lstm_solves_distances_where_the_rnn_is_at_chance():
     accuracy = {}
     for cell in ("rnn", "lstm"):
         params = init_sequence_classifier(cell, 6, 8, 16, 4, seed=0)
-        losses = train_sequence_classifier(params, inputs, targets, steps=250, batch_size=32, lr=1e-2)
+        losses = train_sequence_classifier(params, inputs, targets, steps=250, cell=cell, batch_size=32,
+                                           lr=1e-2)
         assert np.all(np.isfinite(losses))
-        accuracy[cell] = np.mean(sequence_classifier_predict(params, test_inputs) == test_targets)
+        accuracy[cell] = np.mean(sequence_classifier_predict(params, test_inputs, cell=cell) == test_targets)
     assert accuracy["lstm"] >= 0.9, accuracy
     assert accuracy["rnn"] <= 0.35, accuracy  # chance is 0.25
 
@@ -110,10 +104,13 @@ def test_lstm_solves_distances_where_the_rnn_is_at_chance():
 def test_classifier_rejects_bad_input():
     with pytest.raises(ValueError, match="cell must be one of"):
         init_sequence_classifier("gru", 6, 3, 4, 4)
+    with pytest.raises(ValueError, match="num_classes must be a positive integer, got 0"):
+        init_sequence_classifier("rnn", 6, 3, 4, 0)
     params = init_sequence_classifier("rnn", 6, 3, 4, 4)
     with pytest.raises(ValueError, match=r"inputs must be \(N, T\) integer ids"):
-        sequence_classifier_forward(params, np.zeros(5, dtype=int), np.zeros(5, dtype=int))
-    with pytest.raises(ValueError, match="W_h has shape"):
-        cell_of({"W_h": np.zeros((6, 4))})
+        sequence_classifier_forward(params, np.zeros(5, dtype=int), np.zeros(5, dtype=int), cell="rnn")
+    with pytest.raises(TypeError, match="cell"):      # the cell is named, never guessed
+        sequence_classifier_predict(params, np.zeros((2, 3), dtype=int))
     with pytest.raises(ValueError, match="batch_size=64 is larger than the 10 examples"):
-        train_sequence_classifier(params, np.zeros((10, 3), dtype=int), np.zeros(10, dtype=int), 1)
+        train_sequence_classifier(params, np.zeros((10, 3), dtype=int), np.zeros(10, dtype=int), 1,
+                                  cell="rnn")

@@ -28,6 +28,15 @@ def test_activation_and_derivative_match_torch(name, rng):
     assert rel_error(g_prime(z_mild), numeric) < 1e-7
 
 
+@pytest.mark.parametrize("name", ["sigmoid", "tanh", "relu", "identity"])
+def test_derivative_from_the_output_is_the_derivative(name, rng):
+    g, g_prime = nn.ACTIVATIONS[name]
+    z = rng.standard_normal((4, 6)) * 3
+    np.testing.assert_allclose(nn.prime_from_output(g(z), name), g_prime(z), rtol=1e-12, atol=1e-15)
+    with pytest.raises(ValueError, match="unknown activation='softsign'"):
+        nn.prime_from_output(z, "softsign")
+
+
 def test_sigmoid_is_stable_and_scalar():
     assert nn.sigmoid(1000.0) == 1.0 and nn.sigmoid(-1000.0) == 0.0
     assert np.isscalar(nn.sigmoid(0.87)) or np.ndim(nn.sigmoid(0.87)) == 0

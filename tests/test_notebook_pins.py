@@ -88,3 +88,53 @@ def test_cuda_check_reports_equal_and_differing_pins_and_errors(tmp_path):
     assert "pins equal 0, differ 1" in differs.stdout
     assert "'z = 0.87'" in differs.stdout and "'z = 0.88'" in differs.stdout
     assert "RuntimeError: broken on purpose" in differs.stdout
+
+
+def test_a_solved_copy_replaces_each_exercise_and_keeps_the_lessons_pins(tmp_path):
+    sys.path.insert(0, str(ROOT / "tools"))
+    from solved_lessons import write_solved  # noqa: I001 (tools/ is put on the path just above)
+    from nbval_pins import pins_file
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("def double(x):\n    raise NotImplementedError", id="ex-double"),
+                nbformat.v4.new_code_cell("check_double(double)", id="ex-double-check"),
+                nbformat.v4.new_markdown_cell('<a id="sol-double"></a>\n```python\ndef double(x):\n'
+                                              '    return 2 * x\n```', id="sol-double")]
+    lesson = tmp_path / "09_demo.ipynb"
+    nbformat.write(nb, lesson)
+    solved = write_solved(lesson)
+    assert solved.name == "09_demo.solved.ipynb"
+    cells = nbformat.read(solved, as_version=4).cells
+    assert cells[0].source == "def double(x):\n    return 2 * x\n"
+    assert cells[1].source == "check_double(double)"
+    assert pins_file(solved) == pins_file(lesson)
+
+    nb.cells = nb.cells[:1]  # an exercise without its appendix solution is an error, not a silent skip
+    nbformat.write(nb, lesson)
+    with pytest.raises(ValueError, match="ex-double has no appendix cell sol-double"):
+        write_solved(lesson)
+
+
+@pytest.mark.parametrize("notebook", ["notebooks/07_bidirectional_and_deep_rnns.ipynb",
+                                      "assignments/source/ps1_perceptron_ffn/ps1_perceptron_ffn.ipynb"])
+def test_make_strip_clears_outputs_and_keeps_ids_and_metadata(tmp_path, notebook):
+    """`make strip` after a run: outputs, counts and the front end's view state go; the cell ids
+    (which the pins are keyed by) and nbgrader's cell metadata stay, in nbformat's layout."""
+    clean = nbformat.read(ROOT / notebook, as_version=4)
+    for cell in clean.cells:
+        if cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
+    expected = nbformat.writes(clean) + "\n"
+    executed = nbformat.reads(expected, as_version=4)
+    for count, cell in enumerate(c for c in executed.cells if c.cell_type == "code"):
+        cell.execution_count = count + 1
+        cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=f"run {count}\n")]
+        cell.metadata["scrolled"] = True  # what a front end adds while the learner works
+    path = tmp_path / "executed.ipynb"
+    nbformat.write(executed, path)
+    venv = os.path.dirname(os.path.dirname(sys.executable))
+    result = subprocess.run(["make", "--no-print-directory", "strip", f"STRIP={path}", f"VENV={venv}"],
+                            cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert path.read_text(encoding="utf8") == expected
+    assert any("nbgrader" in c.metadata for c in clean.cells) == notebook.startswith("assignments")

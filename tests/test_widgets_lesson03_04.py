@@ -4,10 +4,9 @@ import numpy as np
 import pytest
 
 from course_utils.data import Vocab
+from course_utils.nn.language_model import init_lm, lm_logits, lm_param_count
 from course_utils.nn.layers import softmax
-from course_utils.nn.rnn_lm import init_rnn_lm, rnn_lm_logits, rnn_lm_param_count
 from course_utils.nn.window_lm import window_lm_param_count
-from course_utils.widgets.common import find_control as find
 from course_utils.widgets.hidden_state import (
     coloured_text_html,
     display_token,
@@ -16,6 +15,8 @@ from course_utils.widgets.hidden_state import (
 )
 from course_utils.widgets.sampling import sample_text, sampling_view
 from course_utils.widgets.window_lm import parameter_growth, parameter_growth_view
+
+from widget_latency import find_control as find
 
 TEXT = "the cat sat on the mat. the dog sat on the log. " * 4
 
@@ -27,7 +28,7 @@ def chars():
 
 @pytest.fixture(scope="module")
 def model(chars):
-    params = init_rnn_lm(len(chars), 8, 16, seed=3)
+    params = init_lm("rnn", len(chars), 8, 16, seed=3)
     params["W_h"] = params["W_h"] * 1.5  # livelier hidden states than a fresh init
     params["c"] = np.random.default_rng(0).standard_normal(len(chars))
     params["c"][chars.eos_id] = -8.0  # samples run to the length cap (the view's length control shows)
@@ -43,7 +44,7 @@ def test_parameter_growth_counts():
     assert data["ngram_table"][2] == 100.0 ** 4
     assert data["window_lm"].tolist() == [float(window_lm_param_count(100, n, 8, 16)) for n in range(1, 7)]
     assert np.all(np.diff(data["window_lm"]) == 16 * 8)  # H·D more weights per extra position
-    assert np.all(data["rnn_lm"] == rnn_lm_param_count(100, 8, 16))
+    assert np.all(data["rnn_lm"] == lm_param_count("rnn", 100, 8, 16))
     assert data["window_context"][2] == 16 * 3 * 8 and data["rnn_context"][0] == 16 * 8 + 16 * 16
     assert data["observed"][0] == 50 and np.isnan(data["observed"][3])
     assert data["at_n"]["window_lm"] == window_lm_param_count(100, 3, 8, 16)
@@ -75,7 +76,7 @@ def test_parameter_growth_view_reacts_to_every_control():
 def test_hidden_state_trace(model, chars):
     data = hidden_state_trace(model, chars, "the cat", step=3, unit=2, top_k=5)
     assert data["tokens"] == ["<bos>", "t", "h", "e", " ", "c", "a", "t"]
-    logits, hs = rnn_lm_logits(model, data["ids"][None])
+    logits, hs, _ = lm_logits(model, data["ids"][None], cell="rnn")
     np.testing.assert_allclose(data["hidden"], hs[0])
     np.testing.assert_allclose(data["unit_values"], hs[0][:, 2])
     probs = softmax(logits[0, 3])
@@ -105,17 +106,23 @@ def test_hidden_state_view_reacts_to_every_control(model, chars):
     view = hidden_state_view(model, chars, ["the cat sat on the mat.", "the dog"])
     assert {"cu-dashboard", "cu-hidden"} <= set(view._dom_classes)
     image, label = find(view, "cu-plot"), find(view, "cu-readout")
-    coloured = find(view, "cu-hidden-coloured")
+    strip = find(view, "cu-hidden-strip")
     step = find(view, "cu-hidden-step")
     assert step.max == len("the cat sat on the mat.")
+    assert strip.tokens == list("the cat sat on the mat.") and strip.selected == step.value - 1
 
     before = image.value, label.value
     step.value = 4
     assert image.value != before[0] and label.value != before[1] and "step 4" in label.value
 
-    before = image.value, coloured.value
+    before = image.value, strip.colours
     find(view, "cu-hidden-unit").value = 7
-    assert image.value != before[0] and coloured.value != before[1] and "unit 7" in label.value
+    assert image.value != before[0] and strip.colours != before[1] and "unit 7" in label.value
+    assert strip.rows[0][0][0] == "h of unit 7"
+
+    before = image.value, label.value
+    strip.selected = 1                    # a click on the second character: step 2
+    assert step.value == 2 and "step 2" in label.value and image.value != before[0]
 
     before = image.value
     find(view, "cu-hidden-pick").value = "the dog"

@@ -9,8 +9,8 @@ import pytest
 import torch
 
 from course_utils.data import Vocab
-from course_utils.nn.lstm_lm import init_lstm_lm
-from course_utils.nn.rnn_lm import init_rnn_lm
+from course_utils.gradcheck import torch_recurrent
+from course_utils.nn.language_model import init_lm
 from course_utils.widgets.cell_search import (
     PATTERNS,
     cell_search,
@@ -18,7 +18,6 @@ from course_utils.widgets.cell_search import (
     lstm_states,
     pattern_target,
 )
-from course_utils.widgets.common import find_control as find
 from course_utils.widgets.connectivity import connectivity_view, input_gradient_norms
 from course_utils.widgets.gates import gates_view, lstm_gate_trace
 from course_utils.widgets.gradient_flow import (
@@ -29,6 +28,8 @@ from course_utils.widgets.gradient_flow import (
     jacobian_norms,
     orthogonal_factor,
 )
+
+from widget_latency import find_control as find
 
 TEXT = ('The bank is on the river. "We will win (again)," he said on 12 May.\n'
         'Prices rose 3.5 per cent. "No," she said.')
@@ -41,12 +42,12 @@ def vocab():
 
 @pytest.fixture(scope="module")
 def rnn(vocab):
-    return init_rnn_lm(len(vocab), 8, 16, seed=0)
+    return init_lm("rnn", len(vocab), 8, 16, seed=0)
 
 
 @pytest.fixture(scope="module")
 def lstm(vocab):
-    return init_lstm_lm(len(vocab), 8, 12, seed=0)
+    return init_lm("lstm", len(vocab), 8, 12, seed=0)
 
 
 def changes(view, control_class, value, *watched):
@@ -133,10 +134,18 @@ def test_gate_trace_is_the_lstm(lstm, vocab):
 def test_gates_view_reacts_to_every_control(lstm, vocab):
     view = gates_view(lstm, vocab, [TEXT[:40], TEXT[40:90]])
     assert "cu-gates" in view._dom_classes
-    assert changes(view, "cu-gates-unit", 5, "cu-plot", "cu-readout", "cu-gates-coloured") == [True] * 3
-    assert changes(view, "cu-gates-colour", "f", "cu-readout", "cu-gates-coloured") == [True, True]
-    assert changes(view, "cu-gates-pick", TEXT[40:90], "cu-plot", "cu-gates-coloured") == [True, True]
+    strip = find(view, "cu-gates-strip")
+    assert strip.tokens == list(TEXT[:40])
+    colours = strip.colours
+    assert changes(view, "cu-gates-unit", 5, "cu-plot", "cu-readout") == [True] * 2
+    assert strip.colours != colours and "unit 5" in strip.legend["label"]
+    colours = strip.colours
+    assert changes(view, "cu-gates-colour", "f", "cu-readout") == [True]
+    assert strip.colours != colours and strip.legend["label"] == "colour: forget f of unit 5"
+    assert changes(view, "cu-gates-pick", TEXT[40:90], "cu-plot") == [True]
+    assert strip.tokens == list(TEXT[40:90])
     assert changes(view, "cu-gates-text", "Another text.", "cu-plot", "cu-readout") == [True, True]
+    assert strip.tokens == list("Another text.") and len(strip.rows) == len(strip.predictions) == 13
 
 
 # ---- connectivity ----------------------------------------------------------------------------
@@ -147,37 +156,37 @@ def test_input_gradient_norms_match_torch(model, rnn, lstm, vocab):
     params = rnn if model == "rnn" else lstm
     ids = np.array(vocab.encode(TEXT[:25]))
     target = 20
-    norms, log_probs = input_gradient_norms(params, ids, target)
+    norms, log_probs = input_gradient_norms(params, ids, target, cell=model)
     assert norms.shape == (target + 1,) and log_probs.shape == (len(vocab),)
     E = torch.tensor(params["E"][ids[:target + 1]], requires_grad=True)
-    H = params["W_h"].shape[1]
-    if model == "lstm":
-        module = torch.nn.LSTM(E.shape[1], H, batch_first=True).double()
-        bias_hh = torch.zeros(4 * H, dtype=torch.float64)
-    else:
-        module = torch.nn.RNN(E.shape[1], H, batch_first=True).double()
-        bias_hh = torch.zeros(H, dtype=torch.float64)
-    weights = {"weight_ih_l0": torch.tensor(params["W_e"]), "weight_hh_l0": torch.tensor(params["W_h"]),
-               "bias_ih_l0": torch.tensor(params["b"]), "bias_hh_l0": bias_hh}
-    out, _ = torch.func.functional_call(module, weights, (E[None],))
+    out, _ = torch_recurrent(model, params)(E[None])
     logits = out[0, -1] @ torch.tensor(params["U"]).T + torch.tensor(params["c"])
     torch.log_softmax(logits, dim=0)[ids[target + 1]].backward()
     np.testing.assert_allclose(norms, E.grad.norm(dim=1).numpy(), rtol=1e-8, atol=1e-14)
     np.testing.assert_allclose(log_probs, torch.log_softmax(logits, 0).detach().numpy(), atol=1e-12)
     with pytest.raises(ValueError, match="target must be an integer in 0..23"):
-        input_gradient_norms(params, ids, 24)
+        input_gradient_norms(params, ids, 24, cell=model)
 
 
 def test_connectivity_view_reacts_to_the_target(rnn, lstm, vocab):
-    view = connectivity_view({"RNN": rnn, "LSTM": lstm}, vocab, [TEXT[:60], TEXT[60:120]])
+    view = connectivity_view({"RNN": ("rnn", rnn), "LSTM": ("lstm", lstm)}, vocab, [TEXT[:60], TEXT[60:120]])
     assert "cu-connect" in view._dom_classes
-    coloured = [w for w in view.children if "cu-connect-coloured" in getattr(w, "_dom_classes", ())]
-    assert len(coloured) == 2
-    before = [w.value for w in coloured]
+    strips = [w for w in view.children if "cu-connect-strip" in getattr(w, "_dom_classes", ())]
+    assert len(strips) == 2 and all(s.tokens == list(TEXT[:60]) for s in strips)
+    before = [s.colours for s in strips]
     assert changes(view, "cu-connect-target", 10, "cu-plot", "cu-readout") == [True, True]
-    assert all(w.value != b for w, b in zip(coloured, before, strict=True))
+    assert all(s.colours != b and s.selected == 11 for s, b in zip(strips, before, strict=True))
+    # A click on character 25 of the LSTM's strip: the prediction of that character (target 24).
+    image, label = find(view, "cu-plot"), find(view, "cu-readout")
+    before = image.value, label.value
+    strips[1].selected = 25
+    assert find(view, "cu-connect-target").value == 24 and strips[0].selected == 25
+    assert image.value != before[0] and label.value != before[1]
+    strips[0].selected = 0                 # nothing predicts the first character: target 0
+    assert find(view, "cu-connect-target").value == 0 and strips[0].selected == strips[1].selected == 1
     assert changes(view, "cu-connect-pick", TEXT[60:120], "cu-plot", "cu-readout") == [True, True]
     assert find(view, "cu-connect-target").max == len(TEXT[60:120]) - 2
+    assert strips[0].tokens == list(TEXT[60:120])
 
 
 # ---- cell search -----------------------------------------------------------------------------
@@ -226,8 +235,13 @@ def test_cell_search_view_reacts_to_every_control(lstm, vocab):
     assert states["c"].shape == states["h"].shape == (len(TEXT), 12)
     view = cell_search_view(lstm, vocab, TEXT)
     assert "cu-cells" in view._dom_classes and set(PATTERNS) == set(find(view, "cu-cells-pattern").options)
-    assert changes(view, "cu-cells-rank", 3, "cu-plot", "cu-readout", "cu-cells-coloured") == [True] * 3
+    strip = find(view, "cu-cells-strip")
+    assert strip.tokens == list(TEXT) and any(strip.marked)        # the text is short: all of it shown
+    before = strip.colours
+    assert changes(view, "cu-cells-rank", 3, "cu-plot", "cu-readout") == [True] * 2
+    assert strip.colours != before and strip.rows[0][0] == ["pattern", "does not hold"]
     assert changes(view, "cu-cells-pattern", "position in the word", "cu-plot", "cu-readout") == [True, True]
+    assert not any(strip.marked) and strip.rows[1][0] == ["position", "1"]   # the "h" of "The"
     assert changes(view, "cu-cells-state", "h", "cu-plot", "cu-readout") == [True, True]
     find(view, "cu-cells-pattern").value = "regular expression"
     assert changes(view, "cu-cells-regex", "[0-9]", "cu-plot", "cu-readout") == [True, True]
@@ -249,5 +263,4 @@ def test_gates_text_colour_uses_the_chosen_units_own_range(lstm, vocab):
     darkest = {to_hex(colormaps["RdBu_r"](x)) for x in (0.0, 1.0)}
     for unit in (0, 7):
         find(view, "cu-gates-unit").value = unit
-        html = find(view, "cu-gates-coloured").value
-        assert any(f"background:{colour}" in html for colour in darkest), unit
+        assert darkest & set(find(view, "cu-gates-strip").colours), unit

@@ -134,3 +134,22 @@ def test_view_redraws_when_a_sentence_is_chosen_or_typed():
     assert bytes(image.value) != before and label.value != before_label
     assert "true label" not in label.value and "24 steps" in label.value
     assert np.abs(pixels(bytes(image.value)) - pixels(before)).sum() > 0
+
+
+def test_the_text_strip_follows_the_sentence_and_the_unit():
+    encoder, head = char_model()
+    box = bidirectional_explorer(encoder, head, SENTENCES, LABELS)
+    strip, unit = find(box, "cu-bidirectional-strip"), find(box, "cu-bidirectional-unit")
+    image = find(box, "cu-plot")
+    assert strip.tokens == list(SENTENCES[0]) and unit.max == 4
+    data = bidirectional_states(encoder, head, SENTENCES[0])
+    assert float(dict(strip.rows[3])["←h"]) == pytest.approx(data["backward"][3, unit.value], abs=5e-4)
+
+    strip.selected = 3                                          # a click on the fourth character
+    before, colours = bytes(image.value), strip.colours
+    unit.value = (unit.value + 1) % 5                           # the strip follows, the plot stays
+    assert strip.colours != colours and strip.selected == 3 and bytes(image.value) == before
+    assert f"→h of unit {unit.value}" in strip.legend["label"]
+
+    find(box, "cu-bidirectional-text").value = "a dull film"     # a new text: nothing selected
+    assert strip.tokens == list("a dull film") and strip.selected == -1

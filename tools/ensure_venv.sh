@@ -3,7 +3,8 @@
 #   sh tools/ensure_venv.sh lab|dev|compat
 # lab/dev: `pip install -e .[EXTRA]` constrained by requirements.lock (the exact course
 # environment). compat: the package and the notebook runner constrained by
-# requirements-compat.txt (oldest admitted numpy/matplotlib, ipywidgets 7.7).
+# requirements-compat.txt (oldest admitted numpy/matplotlib, ipywidgets 7.7, and the front
+# ends of that era, JupyterLab 3 and Notebook 6, for the text strip's browser test).
 # A stamp file inside the venv holds a hash of the inputs; a second run with the same inputs
 # does nothing (seconds).
 set -eu
@@ -13,7 +14,8 @@ VENV="${VENV:-.venv}"
 
 case "$EXTRA" in
   lab|dev) CONSTRAINTS=requirements.lock; SPEC="-e .[$EXTRA]" ;;
-  compat)  CONSTRAINTS=requirements-compat.txt; SPEC="-e . nbval pytest ipykernel nbformat nbclient" ;;
+  compat)  CONSTRAINTS=requirements-compat.txt
+           SPEC="-e . nbval pytest ipykernel nbformat nbclient jupyterlab notebook playwright" ;;
   *) echo "ensure_venv.sh: EXTRA must be 'lab', 'dev' or 'compat', got '$EXTRA'" >&2; exit 2 ;;
 esac
 

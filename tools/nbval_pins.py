@@ -25,6 +25,8 @@ def pins_dir() -> Path:
 
 def pins_file(notebook: Path) -> Path:
     notebook = Path(notebook).resolve()
+    if notebook.stem.endswith(".solved"):  # a lesson with its exercises solved: the lesson's pins
+        notebook = notebook.with_name(notebook.stem.removesuffix(".solved") + notebook.suffix)
     try:
         key = notebook.relative_to(ROOT).with_suffix("")
     except ValueError:

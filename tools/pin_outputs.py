@@ -11,7 +11,9 @@ it is what `make test` will hold the notebook to.
 from __future__ import annotations
 
 import json
+import os
 import sys
+import tempfile
 from pathlib import Path
 
 import nbformat
@@ -59,12 +61,15 @@ def main(argv: list[str]) -> int:
     if not argv:
         print(__doc__)
         return 2
-    for arg in argv:
-        path = Path(arg)
-        if not path.is_file():
-            raise SystemExit(f"pin_outputs: no such notebook: {arg}")
-        target = pin(path)
-        print(f"pinned {path} -> {target}")
+    # The pins record the offline path, as tools/run_notebooks.py runs it: no download, an empty cache.
+    with tempfile.TemporaryDirectory(prefix="course-utils-cache-") as cache:
+        os.environ.update(COURSE_UTILS_OFFLINE="1", COURSE_UTILS_CACHE=cache)
+        for arg in argv:
+            path = Path(arg)
+            if not path.is_file():
+                raise SystemExit(f"pin_outputs: no such notebook: {arg}")
+            target = pin(path)
+            print(f"pinned {path} -> {target}")
     return 0
 
 

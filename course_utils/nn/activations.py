@@ -4,7 +4,7 @@ import numpy as np
 
 __all__ = ["sigmoid", "sigmoid_prime", "tanh", "tanh_prime", "relu", "relu_prime",
            "identity", "identity_prime", "ACTIVATIONS",
-           "activation_forward", "activation_backward"]
+           "prime_from_output", "activation_forward", "activation_backward"]
 
 
 def sigmoid(z):
@@ -57,6 +57,22 @@ ACTIVATIONS = {
     "relu": (relu, relu_prime),
     "identity": (identity, identity_prime),
 }
+
+
+def prime_from_output(h, activation):
+    """g'(a) written with the output h = g(a): σ' = h(1 − h), tanh' = 1 − h², ReLU' = [h > 0],
+    identity' = 1. A backward pass that kept only the outputs needs nothing else."""
+    h = np.asarray(h)
+    if activation == "sigmoid":
+        return h * (1.0 - h)
+    if activation == "tanh":
+        return 1.0 - h * h
+    if activation == "relu":
+        return (h > 0).astype(h.dtype)
+    if activation == "identity":
+        return np.ones_like(h)
+    raise ValueError(f"prime_from_output: unknown activation={activation!r}; expected one of "
+                     f"{sorted(ACTIVATIONS)}")
 
 
 def activation_forward(a, activation="sigmoid"):

@@ -25,17 +25,22 @@ torch.nn.LSTM(D, H, batch_first=True, bidirectional=True) holds the same numbers
     weight_ih_l0 = fwd["W_e"], weight_hh_l0 = fwd["W_h"], bias_ih_l0 = fwd["b"], bias_hh_l0 = 0
     weight_ih_l0_reverse = bwd["W_e"], ... (the `_reverse` parameters are the backward direction)
 
-and its output (N, T, 2H) is [forward ; backward] in that order (`torch_weights` builds the
-state dict).
+and its output (N, T, 2H) is [forward ; backward] in that order
+(`course_utils.gradcheck.torch_recurrent` builds it).
+
+Each direction runs the cell's fast kernel (`language_model.cell_forward`); lesson 07 shows the
+same numbers come from lesson 06's step function in two plain loops.
 """
 
 import numpy as np
 
-from course_utils.nn.lstm import init_lstm, lstm_backward, lstm_forward
-from course_utils.nn.rnn import RNN_ACTIVATIONS, rnn_backward, rnn_forward
+from course_utils.nn import _validate
+from course_utils.nn.activations import ACTIVATIONS
+from course_utils.nn.language_model import CELLS, cell_backward, cell_forward
+from course_utils.nn.lstm import init_lstm
+from course_utils.nn.rnn import random_orthogonal
 
 __all__ = [
-    "CELLS",
     "init_direction",
     "init_bidirectional",
     "padding_mask",
@@ -44,29 +49,12 @@ __all__ = [
     "direction_backward",
     "bidirectional_forward",
     "bidirectional_backward",
-    "torch_weights",
 ]
-
-CELLS = ("rnn", "lstm")
-_PARAM_KEYS = ("W_e", "W_h", "b")
 
 
 def _check_cell(fn, cell, activation="tanh"):
-    if cell not in CELLS:
-        raise ValueError(f"{fn}: cell must be one of {CELLS}, got {cell!r}")
-    if cell == "rnn" and activation not in RNN_ACTIVATIONS:
-        raise ValueError(f"{fn}: activation must be one of {RNN_ACTIVATIONS}, got {activation!r}")
-
-
-def _check_params(fn, params, name="params"):
-    if not isinstance(params, dict) or any(k not in params for k in _PARAM_KEYS):
-        got = sorted(params) if isinstance(params, dict) else type(params).__name__
-        raise TypeError(f"{fn}: {name} must be a dict with keys {list(_PARAM_KEYS)}, got {got}")
-
-
-def _positive_int(fn, name, value):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{fn}: {name} must be a positive integer, got {value!r}")
+    _validate.one_of(fn, "cell", cell, CELLS)
+    _validate.one_of(fn, "activation", activation, tuple(ACTIVATIONS) if cell == "rnn" else ("tanh",))
 
 
 def init_direction(input_dim, hidden_dim, cell="lstm", seed=0, dtype=np.float64):
@@ -75,17 +63,18 @@ def init_direction(input_dim, hidden_dim, cell="lstm", seed=0, dtype=np.float64)
     LSTM: `init_lstm` (forget-gate bias 1). RNN: W_e Gaussian with variance 1/D and W_h a
     random orthogonal matrix (spectral radius 1: gradients neither explode nor vanish at first).
     """
-    _check_cell("init_direction", cell)
-    _positive_int("init_direction", "input_dim", input_dim)
-    _positive_int("init_direction", "hidden_dim", hidden_dim)
+    fn = "init_direction"
+    _check_cell(fn, cell)
+    D = _validate.positive_int(fn, "input_dim", input_dim)
+    H = _validate.positive_int(fn, "hidden_dim", hidden_dim)
     if cell == "lstm":
-        return init_lstm(input_dim, hidden_dim, seed=seed, dtype=dtype)
+        return init_lstm(D, H, seed=seed, dtype=dtype)
     rng = np.random.default_rng(seed)
-    q, r = np.linalg.qr(rng.standard_normal((hidden_dim, hidden_dim)))
+    W_h = random_orthogonal(H, rng)
     return {
-        "W_e": (rng.standard_normal((hidden_dim, input_dim)) / np.sqrt(input_dim)).astype(dtype),
-        "W_h": (q * np.sign(np.diag(r))).astype(dtype),
-        "b": np.zeros(hidden_dim, dtype),
+        "W_e": (rng.standard_normal((H, D)) / np.sqrt(D)).astype(dtype),
+        "W_h": W_h.astype(dtype),
+        "b": np.zeros(H, dtype),
     }
 
 
@@ -98,21 +87,6 @@ def init_bidirectional(input_dim, hidden_dim, cell="lstm", seed=0, dtype=np.floa
 # --------------------------------------------------------------------------------------
 # Padding and time reversal
 # --------------------------------------------------------------------------------------
-
-
-def _check_lengths(fn, lengths, N, T):
-    """lengths (N,) integers in 1..T, or None (every row has T real steps)."""
-    if lengths is None:
-        return np.full(N, T, dtype=np.int64)
-    lengths = np.asarray(lengths)
-    if lengths.shape != (N,):
-        raise ValueError(f"{fn}: lengths has shape {lengths.shape} but x has {N} rows; expected ({N},)")
-    if not np.issubdtype(lengths.dtype, np.integer):
-        raise TypeError(f"{fn}: lengths must hold integers, got dtype {lengths.dtype}")
-    if lengths.size and (lengths.min() < 1 or lengths.max() > T):
-        raise ValueError(f"{fn}: lengths must lie in 1..T = 1..{T}, got values from "
-                         f"{lengths.min()} to {lengths.max()}")
-    return lengths.astype(np.int64)
 
 
 def padding_mask(lengths, T):
@@ -131,7 +105,7 @@ def reverse_padded(x, lengths=None):
         raise ValueError(f"reverse_padded: x must have a batch and a time axis (N, T, ...), "
                          f"got shape {x.shape}")
     N, T = x.shape[:2]
-    lengths = _check_lengths("reverse_padded", lengths, N, T)
+    lengths = _validate.lengths("reverse_padded", lengths, N, T)
     t = np.arange(T)[None, :]
     source = np.where(t < lengths[:, None], lengths[:, None] - 1 - t, t)    # (N, T)
     return x[np.arange(N)[:, None], source]
@@ -151,7 +125,7 @@ def direction_forward(x, params, cell="lstm", reverse=False, lengths=None, activ
     """
     fn = "direction_forward"
     _check_cell(fn, cell, activation)
-    _check_params(fn, params)
+    _validate.weights(fn, params)
     x = np.asarray(x)
     if x.ndim != 3:
         raise ValueError(f"{fn}: x must be 3-D (N, T, D), got shape {x.shape}")
@@ -159,40 +133,33 @@ def direction_forward(x, params, cell="lstm", reverse=False, lengths=None, activ
     if T == 0:
         raise ValueError(f"{fn}: x has no time steps (shape {x.shape})")
     given_lengths = lengths is not None
-    lengths = _check_lengths(fn, lengths, N, T)
-    W_e, W_h, b = params["W_e"], params["W_h"], params["b"]
+    lengths = _validate.lengths(fn, lengths, N, T)
     x_in = reverse_padded(x, lengths) if reverse else x
-    if cell == "lstm":
-        hs, _, inner = lstm_forward(x_in, None, None, W_e, W_h, b)
-    else:
-        H = np.shape(W_h)[0]
-        h0 = np.zeros((N, H), np.result_type(x, W_e, W_h, b))
-        hs, inner = rnn_forward(x_in, h0, W_e, W_h, b, activation)
+    dtype = np.result_type(x, params["W_e"], params["W_h"], params["b"])
+    zeros = tuple(np.zeros((N, np.shape(params["W_h"])[1]), dtype) for _ in CELLS[cell]["state"])
+    options = {"activation": activation} if cell == "rnn" else {}  # the LSTM's nonlinearities are fixed
+    hs, _, inner = cell_forward(cell, x_in, zeros, params, **options)
     if reverse:
         hs = reverse_padded(hs, lengths)
     mask = padding_mask(lengths, T) if given_lengths else None
     if mask is not None:
         hs = hs * mask[:, :, None]
-    cache = {"cell": cell, "reverse": reverse, "lengths": lengths, "mask": mask, "inner": inner,
-             "shape": hs.shape}
-    return hs, cache
+    return hs, (cell, reverse, lengths, mask, inner, hs.shape)
 
 
 def direction_backward(dhs, cache):
     """Gradients of `direction_forward`: dhs (N, T, H) -> (dx (N, T, D), grads {'W_e', 'W_h', 'b'})."""
+    cell, reverse, lengths, mask, inner, shape = cache
     dhs = np.asarray(dhs)
-    if dhs.shape != cache["shape"]:
-        raise ValueError(f"direction_backward: dhs has shape {dhs.shape}, expected {cache['shape']}")
-    if cache["mask"] is not None:
-        dhs = dhs * cache["mask"][:, :, None]    # padded outputs were set to zero: no gradient
-    if cache["reverse"]:
-        dhs = reverse_padded(dhs, cache["lengths"])
-    if cache["cell"] == "lstm":
-        dx, _, _, dW_e, dW_h, db = lstm_backward(dhs, cache["inner"])
-    else:
-        dx, _, dW_e, dW_h, db = rnn_backward(dhs, cache["inner"])
-    if cache["reverse"]:
-        dx = reverse_padded(dx, cache["lengths"])
+    if dhs.shape != shape:
+        raise ValueError(f"direction_backward: dhs has shape {dhs.shape}, expected {shape}")
+    if mask is not None:
+        dhs = dhs * mask[:, :, None]             # padded outputs were set to zero: no gradient
+    if reverse:
+        dhs = reverse_padded(dhs, lengths)
+    dx, dW_e, dW_h, db = cell_backward(cell, dhs, inner)
+    if reverse:
+        dx = reverse_padded(dx, lengths)
     return dx, {"W_e": dW_e, "W_h": dW_h, "b": db}
 
 
@@ -209,8 +176,8 @@ def bidirectional_forward(x, params_fwd, params_bwd, cell="lstm", lengths=None, 
     forward direction, hs[..., H:] the backward one.
     """
     fn = "bidirectional_forward"
-    _check_params(fn, params_fwd, "params_fwd")
-    _check_params(fn, params_bwd, "params_bwd")
+    _validate.weights(fn, params_fwd, "params_fwd")
+    _validate.weights(fn, params_bwd, "params_bwd")
     if np.shape(params_fwd["W_h"]) != np.shape(params_bwd["W_h"]):
         raise ValueError(f"{fn}: the two directions must have the same hidden size; params_fwd['W_h'] "
                          f"has shape {np.shape(params_fwd['W_h'])}, params_bwd['W_h'] "
@@ -227,36 +194,11 @@ def bidirectional_backward(dhs, cache):
     Each half of dhs flows back through its own direction; x fed both, so dx is their sum.
     """
     cache_fwd, cache_bwd, H = cache
+    *_, shape = cache_fwd                        # the forward direction's output: (N, T, H)
     dhs = np.asarray(dhs)
-    expected = cache_fwd["shape"][:2] + (2 * H,)
+    expected = shape[:2] + (2 * H,)
     if dhs.shape != expected:
         raise ValueError(f"bidirectional_backward: dhs has shape {dhs.shape}, expected {expected}")
     dx_fwd, grads_fwd = direction_backward(dhs[:, :, :H], cache_fwd)
     dx_bwd, grads_bwd = direction_backward(dhs[:, :, H:], cache_bwd)
     return dx_fwd + dx_bwd, grads_fwd, grads_bwd
-
-
-def torch_weights(layers, bidirectional=False):
-    """A state dict for torch.nn.LSTM / torch.nn.RNN(batch_first=True) holding our weights.
-
-    layers: a list, one entry per layer: a params dict, or a (fwd, bwd) pair when
-    `bidirectional`. Values are NumPy arrays; wrap them with torch.from_numpy (or use
-    `{k: torch.tensor(v) for k, v in ...}`) and pass to `load_state_dict`. The hidden-hidden
-    biases are zero: torch adds both biases, and one is enough.
-    """
-    if not isinstance(layers, (list, tuple)) or not layers:
-        raise TypeError(f"torch_weights: layers must be a non-empty list, got {type(layers).__name__}")
-    state = {}
-    for l, layer in enumerate(layers):
-        directions = layer if bidirectional else (layer,)
-        if bidirectional and not (isinstance(layer, tuple) and len(layer) == 2):
-            raise TypeError(f"torch_weights: with bidirectional=True, layers[{l}] must be a pair "
-                            f"(fwd, bwd), got {type(layer).__name__}")
-        for k, params in enumerate(directions):
-            _check_params("torch_weights", params, f"layers[{l}]")
-            suffix = f"l{l}" + ("_reverse" if k == 1 else "")
-            state[f"weight_ih_{suffix}"] = np.asarray(params["W_e"])
-            state[f"weight_hh_{suffix}"] = np.asarray(params["W_h"])
-            state[f"bias_ih_{suffix}"] = np.asarray(params["b"])
-            state[f"bias_hh_{suffix}"] = np.zeros_like(np.asarray(params["b"]))
-    return state

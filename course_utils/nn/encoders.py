@@ -26,12 +26,8 @@ e.g. `course_utils.wordvec.WordVectors`; token ids as lists of integers (e.g. fr
 
 import numpy as np
 
-from course_utils.nn.bidirectional import (
-    _check_lengths,
-    _check_params,
-    bidirectional_forward,
-    direction_forward,
-)
+from course_utils.nn import _validate
+from course_utils.nn.bidirectional import bidirectional_forward, direction_forward
 from course_utils.nn.layers import cross_entropy_backward, cross_entropy_forward, softmax
 from course_utils.nn.optim import adam_step, init_adam
 
@@ -48,7 +44,6 @@ __all__ = [
     "classifier_probabilities",
     "stratified_k_fold",
     "cross_validate",
-    "wilson_interval",
 ]
 
 
@@ -128,7 +123,7 @@ def final_states_forward(hs, lengths=None, bidirectional=False):
     if bidirectional and width % 2:
         raise ValueError(f"{fn}: bidirectional states must have an even last axis (2H), got shape "
                          f"{hs.shape}")
-    lengths = _check_lengths(fn, lengths, N, T)
+    lengths = _validate.lengths(fn, lengths, N, T)
     H = width // 2 if bidirectional else width
     parts = [hs[np.arange(N), lengths - 1, :H]]      # →h after the last real step
     if bidirectional:
@@ -157,7 +152,7 @@ def lstm_sentence_vectors(x, lengths, params_fwd, params_bwd=None):
     x: (N, T, D) the embedded tokens, padded; lengths: (N,). Returns (s, hs): s (N, H) =
     →h^(L), or (N, 2H) = [→h^(L) ; ←h^(1)]; hs the states at every step, (N, T, H or 2H).
     """
-    _check_params("lstm_sentence_vectors", params_fwd, "params_fwd")
+    _validate.weights("lstm_sentence_vectors", params_fwd, "params_fwd")
     if params_bwd is None:
         hs, _ = direction_forward(x, params_fwd, "lstm", lengths=lengths)
     else:
@@ -173,9 +168,8 @@ def lstm_sentence_vectors(x, lengths, params_fwd, params_bwd=None):
 
 def init_softmax_classifier(feature_dim, num_classes=2, dtype=np.float64):
     """{'W': (K, F) zeros, 'b': (K,) zeros}: the untrained head predicts 1/K for everything."""
-    for name, value in (("feature_dim", feature_dim), ("num_classes", num_classes)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-            raise ValueError(f"init_softmax_classifier: {name} must be a positive integer, got {value!r}")
+    _validate.positive_int("init_softmax_classifier", "feature_dim", feature_dim)
+    _validate.positive_int("init_softmax_classifier", "num_classes", num_classes)
     return {"W": np.zeros((num_classes, feature_dim), dtype), "b": np.zeros(num_classes, dtype)}
 
 
@@ -264,8 +258,7 @@ def stratified_k_fold(labels, k=5, seed=0):
     if labels.ndim != 1 or not np.issubdtype(labels.dtype, np.integer):
         raise ValueError(f"stratified_k_fold: labels must be a 1-D array of class ids, got shape "
                          f"{labels.shape} and dtype {labels.dtype}")
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 2:
-        raise ValueError(f"stratified_k_fold: k must be an integer >= 2, got {k!r}")
+    _validate.integer("stratified_k_fold", "k", k, 2)
     classes, counts = np.unique(labels, return_counts=True)
     if counts.min() < k:
         raise ValueError(f"stratified_k_fold: k={k} folds need at least {k} examples of every class; "
@@ -295,19 +288,3 @@ def cross_validate(features, labels, k=5, seed=0, **train_kwargs):
         predictions[test] = classifier_probabilities(model, features[test]).argmax(axis=1)
         accuracies[fold] = np.mean(predictions[test] == labels[test])
     return accuracies, predictions
-
-
-def wilson_interval(correct, n, z=1.959963984540054):
-    """Wilson score interval for an accuracy of `correct` out of `n` (z: 95 % by default).
-
-    Returns (low, high). With n = 200 and 100 correct it is about 0.43 to 0.57: 50 % measured
-    on 200 sentences is compatible with any true accuracy from 43 % to 57 %.
-    """
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"wilson_interval: n must be a positive integer, got {n!r}")
-    if not 0 <= correct <= n:
-        raise ValueError(f"wilson_interval: correct must lie in 0..n = 0..{n}, got {correct!r}")
-    p = correct / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return float(centre - half), float(centre + half)

@@ -5,11 +5,13 @@
     ŷ = softmax(z)        L = −log ŷ_target             (cross-entropy with a one-hot target)
 
 Batches are rows: x has shape (N, n0), so the code reads  h = g(x Wᵀ + b),  z = h Uᵀ.
-Parameters travel in a dict {"W", "b", "U"}; gradients come back in a dict with the same keys.
+Parameters travel in a dict {"W", "b", "U"}, always the first argument; gradients come back in
+a dict with the same keys. A gradient step is `course_utils.nn.optim.sgd_step`.
 """
 
 import numpy as np
 
+from course_utils.nn import _validate
 from course_utils.nn.activations import activation_backward, activation_forward
 from course_utils.nn.layers import (
     cross_entropy_backward,
@@ -19,17 +21,16 @@ from course_utils.nn.layers import (
     softmax,
 )
 
-__all__ = ["PARAM_NAMES", "ffn_init", "ffn_forward", "ffn_backward", "ffn_loss", "ffn_probabilities",
-           "ffn_predict", "sgd_step"]
+__all__ = ["PARAM_NAMES", "init_ffn", "ffn_forward", "ffn_backward", "ffn_loss", "ffn_probabilities",
+           "ffn_predict"]
 
 PARAM_NAMES = ("W", "b", "U")
 
 
-def ffn_init(n_in, n_hidden, n_out, seed=0):
+def init_ffn(n_in, n_hidden, n_out, seed=0):
     """Random weights scaled by 1/√fan_in (so W x has unit-order entries), zero bias."""
     for name, value in (("n_in", n_in), ("n_hidden", n_hidden), ("n_out", n_out)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-            raise ValueError(f"ffn_init: {name} must be a positive int, got {value!r}")
+        _validate.positive_int("init_ffn", name, value)
     rng = np.random.default_rng(seed)
     return {
         "W": rng.standard_normal((n_hidden, n_in)) / np.sqrt(n_in),  # (n1, n0)
@@ -56,7 +57,7 @@ def _check_params(params, fn):
     return W, b, U
 
 
-def ffn_forward(x, params, activation="sigmoid"):
+def ffn_forward(params, x, activation="sigmoid"):
     """Logits z of the 2-layer network.   x: (N, n0) -> z: (N, n2), cache."""
     W, b, U = _check_params(params, "ffn_forward")
     x = np.asarray(x)
@@ -80,36 +81,21 @@ def ffn_backward(dz, cache):
     return {"W": dW, "b": db, "U": dU}
 
 
-def ffn_loss(x, targets, params, activation="sigmoid"):
+def ffn_loss(params, x, targets, activation="sigmoid"):
     """Mean cross-entropy of integer targets (N,) and its gradients: (loss, grads)."""
-    z, cache = ffn_forward(x, params, activation)
+    z, cache = ffn_forward(params, x, activation)
     loss, ce_cache = cross_entropy_forward(z, targets)
     dz = cross_entropy_backward(1.0, ce_cache)  # (ŷ − onehot) / N
     return float(loss), ffn_backward(dz, cache)
 
 
-def ffn_probabilities(x, params, activation="sigmoid"):
+def ffn_probabilities(params, x, activation="sigmoid"):
     """ŷ = softmax(z), one row of class probabilities per input.  x: (N, n0) -> (N, n2)."""
-    z, _ = ffn_forward(x, params, activation)
+    z, _ = ffn_forward(params, x, activation)
     return softmax(z)
 
 
-def ffn_predict(x, params, activation="sigmoid"):
+def ffn_predict(params, x, activation="sigmoid"):
     """The most probable class of each input.  x: (N, n0) -> (N,) ints."""
-    z, _ = ffn_forward(x, params, activation)
+    z, _ = ffn_forward(params, x, activation)
     return np.argmax(z, axis=1)
-
-
-def sgd_step(params, grads, lr):
-    """One gradient-descent step θ ← θ − η ∂L/∂θ. Returns new arrays; `params` is unchanged."""
-    if not np.isfinite(lr) or lr <= 0:
-        raise ValueError(f"sgd_step: lr must be a positive number, got {lr!r}")
-    new = {}
-    for name, value in params.items():
-        if name not in grads:
-            raise ValueError(f"sgd_step: grads has no entry for parameter {name!r} (has {sorted(grads)})")
-        if np.shape(grads[name]) != np.shape(value):
-            raise ValueError(f"sgd_step: grads[{name!r}] has shape {np.shape(grads[name])} but "
-                             f"params[{name!r}] has shape {np.shape(value)}")
-        new[name] = value - lr * grads[name]
-    return new

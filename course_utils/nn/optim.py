@@ -1,15 +1,15 @@
 """Parameter updates on dicts of arrays, and gradient clipping (lessons 02-06).
 
-Parameters and gradients are dicts with the same keys (as `init_rnn_lm` and
-`rnn_lm_backward` return them). Updates change the parameter arrays in place, so a model
-dict keeps its identity while it trains. Optimisers with memory keep it in a plain dict
-made by `init_adagrad` / `init_adam`. (Lesson 02's `course_utils.nn.ffn.sgd_step` returns new
-arrays instead; `params = sgd_step(params, grads, lr)` works with either.)
+Parameters and gradients are dicts with the same keys (as `init_lm` and `lm_backward`
+return them). Updates change the parameter arrays in place, so a model dict keeps its
+identity while it trains, and return the dict, so `params = sgd_step(params, grads, lr)`
+reads as the rule θ ← θ − η ∂L/∂θ. Copy a dict first to keep the weights it had. Optimisers
+with memory keep it in a plain dict made by `init_adagrad` / `init_adam`.
 
     state = init_adam(params)
     for inputs, targets in batches:
-        loss, cache, h = rnn_lm_forward(params, inputs, targets, h)
-        grads, norm = clip_grad_norm(rnn_lm_backward(cache), max_norm=1.0)
+        loss, cache, h = lm_forward(params, inputs, targets, cell="rnn", state=h)
+        grads, norm = clip_grad_norm(lm_backward(cache), max_norm=1.0)
         adam_step(params, grads, state, lr=3e-3)
 """
 

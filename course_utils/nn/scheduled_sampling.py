@@ -1,4 +1,4 @@
-"""Exposure bias and scheduled sampling for the RNN and LSTM language models (lesson 05).
+"""Exposure bias and scheduled sampling for the recurrent language models (lesson 05).
 
 With teacher forcing a language model always sees the *true* previous token while it trains,
 but when it generates it sees its *own* previous prediction: inputs of a kind it never
@@ -8,18 +8,16 @@ replaced by the model's own prediction from the step before; the targets stay th
 tokens. The sampled inputs are treated as given data, so the backward pass is the ordinary
 teacher-forced one on the mixed sequence.
 
-Works with either model: an LSTM LM is recognised by its stacked W_h (4H, H).
+Works with any cell of `language_model.CELLS`, named by `cell=`.
 """
 
 import numpy as np
 
-from course_utils.nn.layers import log_softmax, softmax
-from course_utils.nn.lstm_lm import lstm_lm_backward, lstm_lm_forward, lstm_lm_step
-from course_utils.nn.rnn_lm import rnn_lm_backward, rnn_lm_forward, rnn_lm_step
+from course_utils.nn.language_model import lm_backward, lm_forward, lm_step
+from course_utils.nn.layers import log_softmax
+from course_utils.nn.sampling import sample
 
 __all__ = [
-    "is_lstm_lm",
-    "lm_step",
     "scheduled_sampling_inputs",
     "scheduled_sampling_step",
     "linear_sampling_schedule",
@@ -27,32 +25,7 @@ __all__ = [
 ]
 
 
-def is_lstm_lm(params):
-    """True for an LSTM LM's parameters (W_h is (4H, H)), False for an RNN LM's ((H, H))."""
-    rows, cols = np.shape(params["W_h"])
-    return rows == 4 * cols and rows != cols
-
-
-def lm_step(params, token_ids, state):
-    """One step of either LM: (logits (N, V), new state). `state` None means zeros."""
-    if is_lstm_lm(params):
-        return lstm_lm_step(params, token_ids, state)
-    if state is None:
-        state = np.zeros((len(np.asarray(token_ids).reshape(-1)), params["W_h"].shape[0]),
-                         dtype=params["W_h"].dtype)
-    return rnn_lm_step(params, token_ids, state)
-
-
-def _predict(logits, rng, greedy):
-    if greedy:
-        return np.argmax(logits, axis=1)
-    probs = softmax(logits.astype(np.float64))
-    # One uniform number per row against the cumulative distribution: a vectorised sample.
-    u = rng.random((len(probs), 1))
-    return np.minimum((probs.cumsum(axis=1) < u).sum(axis=1), probs.shape[1] - 1)
-
-
-def scheduled_sampling_inputs(params, inputs, sampling_prob, rng, state=None, greedy=False):
+def scheduled_sampling_inputs(params, inputs, sampling_prob, rng, *, cell, state=None, greedy=False):
     """The inputs (N, T) with each position t ≥ 1 replaced, with probability `sampling_prob`,
     by the model's own prediction made at step t − 1 (a sample from its softmax, or its
     argmax with `greedy`). The model runs step by step on the mixed sequence, so a replaced
@@ -68,28 +41,25 @@ def scheduled_sampling_inputs(params, inputs, sampling_prob, rng, state=None, gr
         return mixed
     N, T = inputs.shape
     for t in range(T - 1):
-        logits, state = lm_step(params, mixed[:, t], state)
+        logits, state = lm_step(params, mixed[:, t], state, cell=cell)
         use_own = rng.random(N) < sampling_prob
         if use_own.any():
-            mixed[use_own, t + 1] = _predict(logits[use_own], rng, greedy)
+            mixed[use_own, t + 1] = sample(logits[use_own], 0.0 if greedy else 1.0, rng=rng)
     return mixed
 
 
-def scheduled_sampling_step(params, inputs, targets, sampling_prob, rng, state=None, greedy=False):
+def scheduled_sampling_step(params, inputs, targets, sampling_prob, rng, *, cell, state=None,
+                            greedy=False):
     """Loss and gradients of one scheduled-sampling training step.
 
     Returns (loss, grads, state_last, mixed_inputs). With sampling_prob = 0 this is exactly
-    teacher forcing (`rnn_lm_forward`/`lstm_lm_forward` + backward). Clip and apply the
-    gradients as usual (e.g. `optim.clip_grad_norm`, `optim.adam_step`).
+    teacher forcing (`lm_forward` + `lm_backward`). Clip and apply the gradients as usual
+    (e.g. `optim.clip_grad_norm`, `optim.adam_step`).
     """
-    mixed = scheduled_sampling_inputs(params, inputs, sampling_prob, rng, state, greedy)
-    if is_lstm_lm(params):
-        loss, cache, state_last = lstm_lm_forward(params, mixed, targets, state)
-        grads = lstm_lm_backward(cache)
-    else:
-        loss, cache, state_last = rnn_lm_forward(params, mixed, targets, state)
-        grads = rnn_lm_backward(cache)
-    return loss, grads, state_last, mixed
+    mixed = scheduled_sampling_inputs(params, inputs, sampling_prob, rng, cell=cell, state=state,
+                                      greedy=greedy)
+    loss, cache, state_last = lm_forward(params, mixed, targets, cell=cell, state=state)
+    return loss, lm_backward(cache), state_last, mixed
 
 
 def linear_sampling_schedule(step, total_steps, max_prob, warmup_fraction=0.25):
@@ -103,7 +73,7 @@ def linear_sampling_schedule(step, total_steps, max_prob, warmup_fraction=0.25):
     return float(max_prob * min(1.0, (step - start + 1) / max(1.0, total_steps - start)))
 
 
-def free_running_gap(params, ids, prefix_len, steps, num_windows, seed=0):
+def free_running_gap(params, ids, prefix_len, steps, num_windows, *, cell, seed=0):
     """How a model predicts the true continuation when fed the truth vs its own guesses.
 
     From `num_windows` random positions of `ids`, the model reads `prefix_len` true tokens,
@@ -123,7 +93,7 @@ def free_running_gap(params, ids, prefix_len, steps, num_windows, seed=0):
     windows = ids[starts[:, None] + np.arange(prefix_len + steps)[None, :]]   # (W, P + k)
     state = None
     for t in range(prefix_len - 1):
-        _, state = lm_step(params, windows[:, t], state)
+        _, state = lm_step(params, windows[:, t], state, cell=cell)
     teacher_state, free_state = state, state
     free_input = windows[:, prefix_len - 1]
     out = {key: np.zeros(steps) for key in ("nll_teacher", "nll_free", "acc_teacher", "acc_free")}
@@ -131,8 +101,8 @@ def free_running_gap(params, ids, prefix_len, steps, num_windows, seed=0):
     for j in range(steps):
         position = prefix_len - 1 + j                 # the input position; its target is next
         truth = windows[:, position + 1]
-        logits_t, teacher_state = lm_step(params, windows[:, position], teacher_state)
-        logits_f, free_state = lm_step(params, free_input, free_state)
+        logits_t, teacher_state = lm_step(params, windows[:, position], teacher_state, cell=cell)
+        logits_f, free_state = lm_step(params, free_input, free_state, cell=cell)
         for name, logits in (("teacher", logits_t), ("free", logits_f)):
             log_probs = log_softmax(logits)
             out[f"nll_{name}"][j] = -log_probs[rows, truth].mean()

@@ -11,7 +11,7 @@ exactly as torch.nn.LSTM(num_layers=L, bidirectional=True) does.
 
 `layers` is a list with one entry per layer: a params dict {'W_e', 'W_h', 'b'}, or a pair
 (fwd, bwd) of them when `bidirectional`. torch.nn.LSTM(D, H, num_layers=L, batch_first=True)
-holds the same numbers as `bidirectional.torch_weights(layers)`.
+holding the same numbers is `course_utils.gradcheck.torch_recurrent("lstm", layers)`.
 
 The backward pass walks the layers from the top down: each layer's `dx` is the gradient of
 the states of the layer below it.
@@ -19,9 +19,8 @@ the states of the layer below it.
 
 import numpy as np
 
+from course_utils.nn import _validate
 from course_utils.nn.bidirectional import (
-    _check_cell,
-    _positive_int,
     bidirectional_backward,
     bidirectional_forward,
     direction_backward,
@@ -29,6 +28,7 @@ from course_utils.nn.bidirectional import (
     init_bidirectional,
     init_direction,
 )
+from course_utils.nn.language_model import CELLS
 
 __all__ = ["init_stacked", "stacked_forward", "stacked_backward"]
 
@@ -41,8 +41,8 @@ def init_stacked(input_dim, hidden_dim, num_layers, cell="lstm", bidirectional=F
     2 * hidden_dim when bidirectional. Each layer (and direction) gets its own seed.
     """
     fn = "init_stacked"
-    _check_cell(fn, cell)
-    _positive_int(fn, "num_layers", num_layers)
+    _validate.one_of(fn, "cell", cell, CELLS)
+    _validate.positive_int(fn, "num_layers", num_layers)
     layers = []
     for l in range(num_layers):
         d_in = input_dim if l == 0 else hidden_dim * (2 if bidirectional else 1)
@@ -68,8 +68,8 @@ def _check_layers(fn, layers, bidirectional):
 def stacked_forward(x, layers, cell="lstm", bidirectional=False, lengths=None, activation="tanh"):
     """Run the stack over x (N, T, D); layer l's output sequence is layer l+1's input.
 
-    Returns (hs, cache): hs (N, T, H) of the top layer ((N, T, 2H) when bidirectional).
-    `cache["outputs"]` holds every layer's output sequence, bottom first.
+    Returns (hs, cache): hs (N, T, H) of the top layer ((N, T, 2H) when bidirectional). The
+    cache is (the layers' caches, every layer's output sequence bottom first, bidirectional).
     """
     fn = "stacked_forward"
     _check_layers(fn, layers, bidirectional)
@@ -87,7 +87,7 @@ def stacked_forward(x, layers, cell="lstm", bidirectional=False, lengths=None, a
             h, cache = direction_forward(h, layer, cell, False, lengths, activation)
         outputs.append(h)
         caches.append(cache)
-    return h, {"caches": caches, "outputs": outputs, "bidirectional": bidirectional}
+    return h, (caches, outputs, bidirectional)
 
 
 def stacked_backward(dhs, cache):
@@ -96,14 +96,15 @@ def stacked_backward(dhs, cache):
     grads has the structure of `layers`: a list of {'W_e', 'W_h', 'b'} dicts, or of
     (grads_fwd, grads_bwd) pairs when bidirectional.
     """
-    top = cache["outputs"][-1]
+    layer_caches, outputs, bidirectional = cache
+    top = outputs[-1]
     dh = np.asarray(dhs)
     if dh.shape != top.shape:
         raise ValueError(f"stacked_backward: dhs has shape {dh.shape}, expected {top.shape} "
                          f"(the top layer's output)")
     grads = []
-    for layer_cache in reversed(cache["caches"]):
-        if cache["bidirectional"]:
+    for layer_cache in reversed(layer_caches):
+        if bidirectional:
             dh, grads_fwd, grads_bwd = bidirectional_backward(dh, layer_cache)
             grads.append((grads_fwd, grads_bwd))
         else:

@@ -13,6 +13,7 @@ the window: the limitation that motivates the RNN (lesson 04).
 
 import numpy as np
 
+from course_utils.nn import _validate
 from course_utils.nn.activations import activation_backward, activation_forward
 from course_utils.nn.layers import (
     cross_entropy_backward,
@@ -44,8 +45,7 @@ def init_window_lm(vocab_size, n, embed_dim, hidden_dim, seed=0, dtype=np.float6
     """
     for name, value in (("vocab_size", vocab_size), ("n", n), ("embed_dim", embed_dim),
                         ("hidden_dim", hidden_dim)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-            raise ValueError(f"init_window_lm: {name} must be a positive integer, got {value!r}")
+        _validate.positive_int("init_window_lm", name, value)
     rng = np.random.default_rng(seed)
     V, D, H = vocab_size, embed_dim, hidden_dim
     params = {

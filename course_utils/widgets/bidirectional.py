@@ -28,6 +28,8 @@ from course_utils.data import tokenize_words
 from course_utils.nn.encoders import classifier_probabilities, lstm_sentence_vectors
 from course_utils.plots import Blitter
 from course_utils.widgets.common import PlotImage, dashboard, readout, with_class
+from course_utils.widgets.hover import bidirectional_reading, bidirectional_strip, strongest_forward_unit
+from course_utils.widgets.text_strip import TextStrip
 
 __all__ = ["bidirectional_states", "bidirectional_explorer", "MAX_STEPS"]
 
@@ -112,7 +114,9 @@ def bidirectional_explorer(encoder, head, sentences, labels=None,
 
     labels (optional, one class id per sentence) are shown as the true class. Controls:
     sentence (cu-bidirectional-sentence, a dropdown), text (cu-bidirectional-text, a text
-    box: type and press Enter).
+    box: type and press Enter), the unit the text strip shows (cu-bidirectional-unit; at first
+    the forward unit the classifier weighs most). The strip (cu-bidirectional-strip) shows
+    both directions' h, c and gates of that unit at the character pointed at.
     """
     import ipywidgets as widgets
 
@@ -141,13 +145,21 @@ def bidirectional_explorer(encoder, head, sentences, labels=None,
                                    continuous_update=False, layout=widgets.Layout(width="95%")),
                       "cu-bidirectional-text")
     label = readout("bidirectional")
+    H = np.shape(encoder["fwd"]["W_h"])[1]
+    unit = with_class(widgets.IntSlider(value=strongest_forward_unit(head, H), min=0, max=H - 1,
+                                        description="unit", continuous_update=True),
+                      "cu-bidirectional-unit")
+    strip = TextStrip("cu-bidirectional-strip")
+    on_show = {}   # both directions' states and gates for the text on show, for the unit slider
+
+    def show_strip(_=None):   # a new unit keeps the selected step; a new text starts with none
+        strip.show(bidirectional_strip(on_show["reading"], unit.value, strip.selected))
 
     plot = PlotImage(figsize=(9.0, 5.4), dpi=80, nrows=2)
     plot.fig.set_layout_engine("none")                # fixed positions: the word labels change
     ax_f, ax_b = plot.axes
     ax_f.set_position([0.08, 0.63, 0.80, 0.29])       # [left, bottom, width, height], figure units
     ax_b.set_position([0.08, 0.245, 0.80, 0.29])
-    H = np.shape(encoder["fwd"]["W_h"])[1]
     blit = Blitter(plot.fig, dpi=plot.dpi, layout=False)
     images, frames, separators = [], [], []
     for ax, name in ((ax_f, "forward →h(t): has read the text up to t"),
@@ -178,6 +190,9 @@ def bidirectional_explorer(encoder, head, sentences, labels=None,
 
     def update(_=None):
         data = bidirectional_states(encoder, head, text.value)
+        on_show["reading"] = bidirectional_reading(encoder, data["tokens"])
+        strip.selected = -1
+        show_strip()
         T = len(data["tokens"])
         starts = data["tick_positions"]
         for ax, image, lines, states in ((ax_f, images[0], separators[0], data["forward"]),
@@ -222,6 +237,7 @@ def bidirectional_explorer(encoder, head, sentences, labels=None,
 
     choose.observe(choose_sentence, names="value")
     text.observe(update, names="value")
+    unit.observe(show_strip, names="value")
     update()
-    return dashboard("bidirectional", [choose, text, plot.image, label],
+    return dashboard("bidirectional", [choose, text, plot.image, unit, strip, label],
                      title="Bidirectional explorer: both directions' hidden states and the classifier")

@@ -20,9 +20,11 @@ import re
 
 import numpy as np
 
-from course_utils.nn.lstm import lstm_forward
-from course_utils.plots import nice_bound, text_spans_html
+from course_utils.nn import _fast
+from course_utils.plots import nice_bound
 from course_utils.widgets.common import PlotImage, dashboard, readout, with_class
+from course_utils.widgets.hover import cell_search_strip, lm_probabilities, lstm_reading
+from course_utils.widgets.text_strip import TextStrip, format_predictions
 
 __all__ = ["PATTERNS", "lstm_states", "pattern_target", "cell_search", "cell_search_view"]
 
@@ -43,8 +45,8 @@ def lstm_states(params, vocab, text):
     if not isinstance(text, str) or not text:
         raise ValueError("lstm_states: text must be a non-empty str")
     ids = np.array([vocab.token_to_id(ch) for ch in text], dtype=np.int64)
-    hs, cs, _ = lstm_forward(params["E"][ids[None, :]], None, None, params["W_e"], params["W_h"],
-                             params["b"])
+    hs, cs, _ = _fast.lstm_forward(params["E"][ids[None, :]], None, None, params["W_e"], params["W_h"],
+                                   params["b"])
     return {"c": cs[0].astype(np.float64), "h": hs[0].astype(np.float64)}
 
 
@@ -123,13 +125,17 @@ def cell_search_view(params, vocab, text, pattern="inside quotes", regex=r"[A-Z]
 
     Controls: pattern (cu-cells-pattern), regular expression (cu-cells-regex, used by the
     "regular expression" pattern), cell or hidden state (cu-cells-state), which of the top
-    units to show (cu-cells-rank). Coloured text: HTML with class cu-cells-coloured.
+    units to show (cu-cells-rank). The text is a strip (cu-cells-strip): pointing at a
+    character shows the unit's c, h and gates there, the pattern, and the model's guesses.
     """
     import ipywidgets as widgets
 
     from course_utils.plots import Blitter
 
     all_states = lstm_states(params, vocab, text)
+    # What pointing at a character shows: every gate of every unit, and the model's guesses.
+    reading = lstm_reading(params, params["E"][[vocab.token_to_id(ch) for ch in text]])
+    guesses = format_predictions(lm_probabilities(params, hs=reading["h"]), vocab.tokens, top_k=3)
     pattern_box = with_class(widgets.Dropdown(options=list(PATTERNS), value=pattern, description="pattern"),
                              "cu-cells-pattern")
     regex_box = with_class(widgets.Text(value=regex, description="regex", continuous_update=False),
@@ -139,8 +145,7 @@ def cell_search_view(params, vocab, text, pattern="inside quotes", regex=r"[A-Z]
     top = 10
     rank = with_class(widgets.IntSlider(value=1, min=1, max=top, description="rank", continuous_update=True),
                       "cu-cells-rank")
-    coloured = widgets.HTML()
-    coloured.add_class("cu-cells-coloured")
+    text_view = TextStrip("cu-cells-strip")
     label = readout("cells")
 
     plot = PlotImage(figsize=(11.0, 3.6), ncols=2, gridspec_kw={"width_ratios": [1, 2.4]})
@@ -199,10 +204,8 @@ def cell_search_view(params, vocab, text, pattern="inside quotes", regex=r"[A-Z]
         first = int(np.argmax(mask)) if mask.any() else 0
         start = max(0, min(first - 60, len(text) - SHOWN_CHARS))
         window = slice(start, start + SHOWN_CHARS)
-        vmax = max(1e-6, float(np.abs(values).max()))
-        coloured.value = ("<div style='line-height:1.7'>"
-                          + text_spans_html(list(text[window]), values[window], vmax=vmax,
-                                            underline=mask[window]) + "</div>")
+        text_view.show(cell_search_strip(text, window, reading, unit, which.value, target, result["kind"],
+                                         guesses))
         score = result["scores"][unit]
         what = ("mean inside − mean outside, in standard deviations" if result["kind"] == "binary"
                 else "correlation with the position")
@@ -227,5 +230,5 @@ def cell_search_view(params, vocab, text, pattern="inside quotes", regex=r"[A-Z]
         control.observe(update, names="value")
     update()
     return dashboard("cells", [widgets.HBox([pattern_box, regex_box]), widgets.HBox([which, rank]),
-                               plot.image, coloured, label],
+                               plot.image, text_view, label],
                      title="Cell search: the units of your LSTM that track a pattern")

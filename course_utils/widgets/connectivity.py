@@ -1,7 +1,7 @@
 """Connectivity explorer (lesson 06), in the spirit of Distill's "Memorization in RNNs".
 
-    input_gradient_norms(params, ids, target)    pure: ‖∂ log p(x^(target+1)) / ∂ e^(t)‖ for every
-                                                 earlier input t, for an RNN LM or an LSTM LM
+    input_gradient_norms(params, ids, target, cell)   pure: ‖∂ log p(x^(target+1)) / ∂ e^(t)‖ for
+                                                      every earlier input t, for an RNN or LSTM LM
     connectivity_view(models, vocab, texts)      the dashboard: the RNN and the LSTM side by side
 
 How much does each earlier character matter to the prediction made at a target position? We
@@ -17,11 +17,12 @@ import html
 
 import numpy as np
 
+from course_utils.nn.language_model import CELLS, cell_backward, cell_forward
 from course_utils.nn.layers import log_softmax
-from course_utils.nn.lstm import lstm_backward, lstm_forward
-from course_utils.nn.rnn import rnn_backward, rnn_forward
-from course_utils.plots import printable_token, text_spans_html
+from course_utils.plots import printable_token
 from course_utils.widgets.common import PlotImage, dashboard, readout, with_class, without_reentry
+from course_utils.widgets.hover import connectivity_strip, lm_probabilities
+from course_utils.widgets.text_strip import TextStrip
 
 __all__ = ["input_gradient_norms", "connectivity_view", "DECADES", "MAX_TEXT"]
 
@@ -29,15 +30,10 @@ DECADES = 3       # the text colours span this many powers of ten below the larg
 MAX_TEXT = 200    # characters used; longer texts are cut
 
 
-def _is_lstm(params):
-    rows, cols = np.shape(params["W_h"])
-    return rows == 4 * cols and rows != cols
-
-
-def input_gradient_norms(params, ids, target):
+def input_gradient_norms(params, ids, target, *, cell):
     """Gradient magnitudes of one prediction with respect to every input before it.
 
-    `params`: an RNN LM (`init_rnn_lm`) or LSTM LM (`init_lstm_lm`); `ids`: (T,) token ids;
+    `params`: a language model (`init_lm`) with `cell` "rnn" or "lstm"; `ids`: (T,) token ids;
     `target`: the position whose prediction we look at (0 ≤ target ≤ T − 2): the model has
     read ids[0..target] and predicts ids[target + 1].
     Returns (norms (target + 1,), log_probs (V,)): norms[t] = ‖∂ log p(ids[target+1]) / ∂ e^(t)‖₂,
@@ -53,17 +49,14 @@ def input_gradient_norms(params, ids, target):
     E = params["E"]
     U = params["U"] if "U" in params else E
     x = E[ids[None, :target + 1]].astype(np.float64)                     # (1, T', D)
-    if _is_lstm(params):
-        hs, _, cache = lstm_forward(x, None, None, params["W_e"], params["W_h"], params["b"])
-    else:
-        H = params["W_h"].shape[0]
-        hs, cache = rnn_forward(x, np.zeros((1, H)), params["W_e"], params["W_h"], params["b"])
+    zeros = tuple(np.zeros((1, params["W_h"].shape[1])) for _ in CELLS[cell]["state"])
+    hs, _, cache = cell_forward(cell, x, zeros, params)
     log_probs = log_softmax(hs[0, -1] @ U.T + params["c"])                 # (V,)
     dlogits = -np.exp(log_probs)                                            # d log p_y / d z = 1[y] − p
     dlogits[ids[target + 1]] += 1.0
     dhs = np.zeros_like(hs)
     dhs[0, -1] = dlogits @ U
-    dx = lstm_backward(dhs, cache)[0] if _is_lstm(params) else rnn_backward(dhs, cache)[0]
+    dx = cell_backward(cell, dhs, cache)[0]
     return np.linalg.norm(dx[0], axis=1), log_probs
 
 
@@ -80,10 +73,12 @@ def _reach(norms, share=0.9):
 
 
 def connectivity_view(models: dict, vocab, texts=None, target: int | None = None):
-    """The dashboard for trained char-level LMs, e.g. {"RNN": rnn_params, "LSTM": lstm_params}.
+    """The dashboard for trained char-level LMs, by label: (cell, params) pairs, e.g.
+    {"RNN": ("rnn", rnn_params), "LSTM": ("lstm", lstm_params)}.
 
     Controls: example text (cu-connect-pick), typed text (cu-connect-text), the target position
-    (cu-connect-target). One coloured text per model (HTML, class cu-connect-coloured).
+    (cu-connect-target). One text strip per model (cu-connect-strip): pointing at a character
+    shows its gradient and the model's guesses; clicking it makes it the predicted character.
     """
     import ipywidgets as widgets
 
@@ -105,9 +100,8 @@ def connectivity_view(models: dict, vocab, texts=None, target: int | None = None
                                                  min=0, max=last, description="target t",
                                                  continuous_update=True,
                                                  layout=widgets.Layout(width="70%")), "cu-connect-target")
-    coloured = {name: widgets.HTML() for name in names}
-    for html_widget in coloured.values():
-        html_widget.add_class("cu-connect-coloured")
+    strips = {name: TextStrip("cu-connect-strip") for name in names}
+    probabilities = {}   # (model, text) -> next-character probabilities after each position (T, V)
     label = readout("connect")
 
     plot = PlotImage(figsize=(11.0, 3.4))
@@ -139,7 +133,8 @@ def connectivity_view(models: dict, vocab, texts=None, target: int | None = None
                  f" the true next character is <code>{html.escape(printable_token(chars[t + 1]))}</code>"]
         all_norms = []
         for name in names:
-            norms, log_probs = input_gradient_norms(models[name], ids, t)
+            cell, params = models[name]
+            norms, log_probs = input_gradient_norms(params, ids, t, cell=cell)
             all_norms.append(norms)
             lines[name].set_data(np.arange(t + 1), np.maximum(norms, 1e-30))
             top = np.argsort(-log_probs, kind="stable")[:3]
@@ -148,11 +143,12 @@ def connectivity_view(models: dict, vocab, texts=None, target: int | None = None
             p_true = 100 * np.exp(log_probs[ids[t + 1]])
             parts.append(f"<b>{name}</b>: p(true) = {p_true:.1f}% (top: {guesses}); 90% of the gradient "
                          f"magnitude within the last {_reach(norms)} characters")
-            shown = chars[: t + 1] + [chars[t + 1]]
-            values = np.append(_colour_values(norms), -1.0)
-            coloured[name].value = (f"<div style='line-height:1.8'><b>{name}</b>&nbsp; "
-                                    + text_spans_html(shown, values, cmap="magma", highlight=t + 1)
-                                    + "</div>")
+            if (name, text) not in probabilities:
+                if len(probabilities) > 4 * len(names):
+                    probabilities.clear()
+                probabilities[name, text] = lm_probabilities(params, ids, cell=cell)
+            strips[name].show(connectivity_strip(name, list(text)[:MAX_TEXT], norms, t, _colour_values(norms),
+                                                 probabilities[name, text], vocab.tokens, DECADES))
         target_line.set_xdata([t, t])
         label.value = "<br>".join(parts)
         every_norm = np.concatenate(all_norms)
@@ -171,10 +167,15 @@ def connectivity_view(models: dict, vocab, texts=None, target: int | None = None
     def choose_example(change):
         text_box.value = change["new"]
 
+    def choose_predicted(change):  # a click on character k: the prediction of k, from k − 1
+        target_slider.value = min(max(0, change["new"] - 1), target_slider.max)
+
     pick.observe(choose_example, names="value")
+    for strip in strips.values():
+        strip.observe(choose_predicted, names="selected")
     update = without_reentry(redraw)
     for control in (text_box, target_slider):
         control.observe(update, names="value")
     update()
-    return dashboard("connect", [pick, text_box, target_slider, plot.image, *coloured.values(), label],
+    return dashboard("connect", [pick, text_box, target_slider, plot.image, *strips.values(), label],
                      title="Connectivity: the gradient of one prediction with respect to every earlier input")

@@ -15,9 +15,12 @@ import html
 
 import numpy as np
 
-from course_utils.nn.lstm import lstm_forward, split_gates
-from course_utils.plots import nice_bound, printable_token, text_spans_html
+from course_utils.nn import _fast
+from course_utils.nn.lstm import split_gates
+from course_utils.plots import nice_bound, printable_token
 from course_utils.widgets.common import PlotImage, dashboard, readout, with_class
+from course_utils.widgets.hover import gates_strip, lm_probabilities
+from course_utils.widgets.text_strip import TextStrip
 
 __all__ = ["lstm_gate_trace", "gates_view", "GATE_NAMES", "MAX_TEXT"]
 
@@ -41,9 +44,9 @@ def lstm_gate_trace(params: dict, vocab, text: str, unit: int = 0) -> dict:
         raise ValueError(f"{fn}: unit must be an integer in 0..{H - 1} (H = {H} units), got {unit!r}")
     chars = list(text)[:MAX_TEXT]
     ids = np.array([vocab.bos_id] + [vocab.token_to_id(ch) for ch in chars], dtype=np.int64)
-    hs, cs, cache = lstm_forward(params["E"][ids[None, :]], None, None, params["W_e"], params["W_h"],
-                                 params["b"])
-    gates = split_gates(cache["gates"][:, 0].astype(np.float64))     # each (T, H)
+    hs, cs, (_, _, _, gates, *_) = _fast.lstm_forward(params["E"][ids[None, :]], None, None,
+                                                      params["W_e"], params["W_h"], params["b"])
+    gates = split_gates(gates[:, 0].astype(np.float64))               # each (T, H)
     trace = {"tokens": ["<bos>"] + chars, "unit": int(unit),
              "c": cs[0].astype(np.float64), "h": hs[0].astype(np.float64)}
     trace.update(gates)
@@ -64,13 +67,14 @@ def _readout_html(trace, colour_by):
 
 
 def gates_view(params: dict, vocab, texts=None, unit: int = 0):
-    """The dashboard on a trained LSTM LM (`params` from `init_lstm_lm`, `vocab` its char Vocab).
+    """The dashboard on a trained LSTM LM (`params` from `init_lm("lstm", ...)`, `vocab` its char Vocab).
 
     Controls: example text (cu-gates-pick), typed text (cu-gates-text), unit (cu-gates-unit),
-    what colours the text (cu-gates-colour). The coloured text is an HTML widget with class
-    cu-gates-coloured.
+    what colours the text (cu-gates-colour). The text is a strip (cu-gates-strip): pointing at
+    a character shows the unit's gates, c and h there and the model's guesses.
     """
     import ipywidgets as widgets
+    from matplotlib.ticker import MaxNLocator
 
     from course_utils.plots import Blitter
 
@@ -84,8 +88,7 @@ def gates_view(params: dict, vocab, texts=None, unit: int = 0):
                                                continuous_update=True), "cu-gates-unit")
     colour = with_class(widgets.Dropdown(options=[(GATE_NAMES[k], k) for k in ("c", "h", "f", "i", "o")],
                                          value="c", description="colour by"), "cu-gates-colour")
-    coloured = widgets.HTML()
-    coloured.add_class("cu-gates-coloured")
+    strip = TextStrip("cu-gates-strip")
     label = readout("gates")
 
     plot = PlotImage(figsize=(11.0, 6.2), nrows=2, ncols=2)
@@ -97,7 +100,8 @@ def gates_view(params: dict, vocab, texts=None, unit: int = 0):
                                  interpolation="nearest", origin="lower")
         ax.set_title(f"{GATE_NAMES[name]} (0 closed … 1 open)", fontsize=10)
         ax.set_ylabel("unit")
-        ax.set_xlabel("step t (character read)")
+        ax.set_xlabel("step t (the text below: point at a character)")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     plot.fig.colorbar(images["f"], ax=list(heat_axes.values()), fraction=0.02, pad=0.01, label="gate value")
     ax_line.set_title("the chosen unit: cell state vs hidden state", fontsize=10)
     ax_line.set_xlabel("step t")
@@ -113,16 +117,14 @@ def gates_view(params: dict, vocab, texts=None, unit: int = 0):
     ax_line.legend(loc="upper left", fontsize=8, ncols=3)
     blit.add(c_line, h_line, f_line)
     state = {"text": None, "kept": set()}
+    probabilities = {}   # text -> the LSTM LM's next-character probabilities (T+1, V)
 
     def show_text_axes(trace):
         T = len(trace["tokens"])
-        every = max(1, int(np.ceil(T / 40)))
         for name, ax in heat_axes.items():
             images[name].set_data(trace[name].T)
             images[name].set_extent((-0.5, T - 0.5, -0.5, H - 0.5))
-            ax.set_xticks(np.arange(0, T, every))
-            ticks = [printable_token(t) if t != "<bos>" else "⟨s⟩" for t in trace["tokens"][::every]]
-            ax.set_xticklabels(ticks, fontsize=7, family="monospace")
+            ax.set_xlim(-0.5, T - 0.5)
         ax_line.set_xlim(-0.5, T - 0.5)
 
     def update(_=None):
@@ -135,14 +137,10 @@ def gates_view(params: dict, vocab, texts=None, unit: int = 0):
         h_line.set_data(steps, values["h"])
         f_line.set_data(steps, values["f"])
         shown = colour.value
-        # c is unbounded: scale by this unit's own range over the shown text, so its largest
-        # |c| gets the strongest colour (h and the gates already lie in [-1, 1] and [0, 1]).
-        scale = max(1e-6, float(np.abs(values["c"][1:]).max())) if shown == "c" else 1.0
-        centred = values[shown] if shown in ("c", "h") else 2 * values[shown] - 1  # gates: 0.5 -> white
-        cmap = "RdBu_r" if shown in ("c", "h") else "viridis"   # signed states, unsigned gates
-        coloured.value = ("<div style='line-height:1.8'>"
-                          + text_spans_html(trace["tokens"][1:], centred[1:] / scale, cmap=cmap)
-                          + "</div>")
+        if text_box.value not in probabilities:   # the guesses depend on the text only
+            probabilities.clear()
+            probabilities[text_box.value] = lm_probabilities(params, hs=trace["h"])
+        strip.show(gates_strip(trace, shown, probabilities[text_box.value], vocab.tokens))
         label.value = _readout_html(trace, shown)
         bound = nice_bound(1.1 * max(1.0, float(np.abs(values["c"]).max())))  # this unit's range
         if text_box.value != state["text"]:
@@ -164,6 +162,6 @@ def gates_view(params: dict, vocab, texts=None, unit: int = 0):
     for control in (text_box, unit_slider, colour):
         control.observe(update, names="value")
     update()
-    return dashboard("gates", [pick, text_box, widgets.HBox([unit_slider, colour]), plot.image, coloured,
+    return dashboard("gates", [pick, text_box, widgets.HBox([unit_slider, colour]), plot.image, strip,
                                label],
                      title="Gate explorer: your LSTM's forget, input and output gates while it reads")

@@ -21,9 +21,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from course_utils.nn._fast import rnn_backward, rnn_forward
+from course_utils.nn.activations import prime_from_output
 from course_utils.nn.layers import cross_entropy_backward, cross_entropy_forward
 from course_utils.nn.optim import clip_grad_norm, global_norm
-from course_utils.nn.rnn import rnn_backward, rnn_forward
 from course_utils.widgets.common import PlotImage, dashboard, readout, with_class
 
 __all__ = ["orthogonal_factor", "jacobian_norms", "gradient_flow", "gradient_flow_view",
@@ -47,17 +48,6 @@ def orthogonal_factor(W):
     return u @ vt
 
 
-def _activation_prime(h, activation):
-    """σ'(a) from the output h = σ(a)."""
-    if activation == "tanh":
-        return 1.0 - h * h
-    if activation == "relu":
-        return (h > 0).astype(h.dtype)
-    if activation == "sigmoid":
-        return h * (1.0 - h)
-    return np.ones_like(h)
-
-
 def jacobian_norms(hs, W_h, activation="tanh"):
     """‖∂h^(T)/∂h^(t)‖₂ (largest singular value) for one sequence.
 
@@ -73,7 +63,7 @@ def jacobian_norms(hs, W_h, activation="tanh"):
     if activation not in (*FLOW_ACTIVATIONS, "sigmoid"):
         raise ValueError(f"jacobian_norms: activation must be one of {FLOW_ACTIVATIONS}, got {activation!r}")
     T, H = hs.shape
-    derivatives = _activation_prime(hs, activation)           # (T, H): σ'(a^(t)) per step
+    derivatives = prime_from_output(hs, activation)           # (T, H): σ'(a^(t)) per step
     products = np.empty((T, H, H))
     product = np.eye(H)
     products[0] = product
@@ -131,7 +121,7 @@ def _short_training_run(params, inputs, targets, activation, clip):
 
 
 def gradient_flow(params, ids, spectral_radius=1.0, activation="tanh", seq_len=50, train=True):
-    """What the dashboard draws, for the learner's RNN LM (`params` from `init_rnn_lm`, untied).
+    """What the dashboard draws, for the learner's RNN LM (`params` from `init_lm("rnn", ...)`, untied).
 
     The model keeps its embeddings, W_e, b and output layer; W_h becomes spectral_radius · Q,
     Q the orthogonal factor of the trained W_h; `activation` replaces tanh. It reads the
@@ -168,7 +158,7 @@ def gradient_flow(params, ids, spectral_radius=1.0, activation="tanh", seq_len=5
         "distances": distances,
         "norms": jacobian_norms(hs, model["W_h"], activation),
         "radius_line": float(spectral_radius) ** distances,
-        "mean_derivative": float(np.nanmean(_activation_prime(hs, activation))),
+        "mean_derivative": float(np.nanmean(prime_from_output(hs, activation))),
     }
     if train:
         window = min(seq_len, TRAIN_LENGTH) + 1

@@ -14,10 +14,13 @@ import html
 
 import numpy as np
 from matplotlib.patches import Rectangle
+from matplotlib.ticker import MaxNLocator
 
+from course_utils.nn.language_model import lm_logits
 from course_utils.nn.layers import softmax
-from course_utils.nn.rnn_lm import rnn_lm_logits
 from course_utils.widgets.common import PlotImage, dashboard, readout, with_class, without_reentry
+from course_utils.widgets.hover import hidden_state_strip
+from course_utils.widgets.text_strip import TextStrip
 
 __all__ = ["read_text", "hidden_state_trace", "hidden_state_view", "display_token", "coloured_text_html"]
 
@@ -43,7 +46,7 @@ def read_text(params: dict, vocab, text: str, tokenize=None) -> dict:
         raise TypeError(f"hidden_state_trace: text must be a str, got {type(text).__name__}")
     tokens = ["<bos>"] + _tokens_of(vocab, text, tokenize)[:MAX_TEXT]
     ids = np.array([vocab.bos_id] + [vocab.token_to_id(t) for t in tokens[1:]], dtype=np.int64)
-    logits, hs = rnn_lm_logits(params, ids[None, :])
+    logits, hs, _ = lm_logits(params, ids[None, :], cell="rnn")
     return {"tokens": tokens, "ids": ids, "hidden": hs[0].astype(np.float64),
             "probs": softmax(logits[0].astype(np.float64))}
 
@@ -126,11 +129,12 @@ def _readout_html(data: dict) -> str:
 
 
 def hidden_state_view(params: dict, vocab, texts=None, unit: int = 0, top_k: int = 8, tokenize=None):
-    """The dashboard on a trained RNN LM (`params` from `init_rnn_lm`, `vocab` its Vocab).
+    """The dashboard on a trained RNN LM (`params` from `init_lm("rnn", ...)`, `vocab` its Vocab).
 
     Controls: pick an example text (cu-hidden-pick), type a text (cu-hidden-text), the time step
-    (cu-hidden-step), the unit to colour the text by (cu-hidden-unit). The coloured text is an
-    HTML widget with class cu-hidden-coloured.
+    (cu-hidden-step), the unit to colour the text by (cu-hidden-unit). The text is a strip
+    (cu-hidden-strip): pointing at a character shows h and the model's guesses there, clicking
+    it sets the step.
     """
     import ipywidgets as widgets
 
@@ -157,8 +161,7 @@ def hidden_state_view(params: dict, vocab, texts=None, unit: int = 0, top_k: int
                                                continuous_update=True), "cu-hidden-step")
     unit_slider = with_class(widgets.IntSlider(value=unit, min=0, max=H - 1, description="unit",
                                                continuous_update=True), "cu-hidden-unit")
-    coloured = widgets.HTML()
-    coloured.add_class("cu-hidden-coloured")
+    strip = TextStrip("cu-hidden-strip")
     label = readout("hidden")
 
     plot = PlotImage(figsize=(11.0, 4.0), ncols=2, gridspec_kw={"width_ratios": [3.2, 1]})
@@ -166,7 +169,7 @@ def hidden_state_view(params: dict, vocab, texts=None, unit: int = 0, top_k: int
     image = ax_heat.imshow(data["hidden"].T, aspect="auto", cmap=HEATMAP_CMAP, vmin=-1, vmax=1,
                            interpolation="nearest", origin="lower")
     plot.fig.colorbar(image, ax=ax_heat, fraction=0.03, pad=0.01, label="h (tanh: −1 … 1)")
-    ax_heat.set_xlabel("time step t: the token just read (^ = <bos>)")
+    ax_heat.set_xlabel("time step t (0 = <bos>; the text below shows the token read at each step)")
     ax_heat.set_ylabel("hidden unit")
     ax_heat.set_title("h^(t): one column per step")
     ax_bars.set_xlim(0, 1)
@@ -175,8 +178,8 @@ def hidden_state_view(params: dict, vocab, texts=None, unit: int = 0, top_k: int
     ax_bars.set_yticks([])
     ax_bars.set_xlabel("probability of the next token")
     ax_bars.grid(True, axis="x", alpha=0.3)
-    freeze_layout(plot.fig, plot.dpi)  # positions final now: set_text_axes measures the axes
-    ax_heat.xaxis.set_label_coords(0.5, -0.1)  # below the row of characters (or tick labels)
+    ax_heat.xaxis.set_major_locator(MaxNLocator(integer=True))
+    freeze_layout(plot.fig, plot.dpi)  # positions final now: a new text only changes the limits
     blit = Blitter(plot.fig, dpi=plot.dpi, layout=False)
     blit.add(image)  # the heatmap changes with the text: drawn on every frame, like the outlines
     # The chosen unit's row and the chosen step's column, outlined (black with a white core, to
@@ -198,42 +201,15 @@ def hidden_state_view(params: dict, vocab, texts=None, unit: int = 0, top_k: int
     bar_labels = [blit.add(ax_bars.text(0.02, i, "", va="center", fontsize=10, family="monospace"))
                   for i in range(top_k)]
     ax_bars.set_title("next token after step t")
-    state = {"text": None, "ticks": True}
+    state = {"text": None}
+    # The tokens themselves are in the strip under the plot (point at one to see its step).
 
-    # Characters under the heatmap: one monospaced Text whose font size makes one character as
-    # wide as one column (a hundred tick labels would make each new text cost ~0.3 s to draw).
-    # Words, and texts too long for a readable size, get ordinary tick labels instead. The
-    # heatmap and this row are drawn on every frame: a new text then costs what a step costs.
-    char_row = ax_heat.text(0, -0.012, "", transform=ax_heat.transAxes, ha="left", va="top",
-                            family="DejaVu Sans Mono")
-    blit.add(char_row)
-    MONO_ADVANCE = 0.602  # DejaVu Sans Mono: every glyph advances 0.602 em
-
-    def set_text_axes(data) -> bool:
-        """Show a new text's states; returns True when the static picture must be redrawn."""
+    def set_text_axes(data) -> None:
+        """Show a new text's states and its step axis."""
         tokens = data["tokens"]
         image.set_data(data["hidden"].T)
         image.set_extent((-0.5, len(tokens) - 0.5, -0.5, H - 0.5))
         ax_heat.set_xlim(-0.5, len(tokens) - 0.5)
-        shown = [display_token(t) if t != "<bos>" else "^" for t in tokens]
-        column_px = ax_heat.get_window_extent().width / len(tokens)
-        size = column_px / (MONO_ADVANCE * plot.dpi / 72)
-        if vocab.level == "char" and 4.5 <= size and len(tokens) > 12:
-            char_row.set_text("".join(shown))
-            char_row.set_fontsize(size)
-            char_row.set_visible(True)
-            if state["ticks"]:  # leaving tick labels behind: the static picture changes
-                ax_heat.set_xticks([])
-                state["ticks"] = False
-                return True
-            return False
-        char_row.set_visible(False)
-        every = max(1, int(np.ceil(len(tokens) / 60)))
-        ax_heat.set_xticks(np.arange(0, len(tokens), every))
-        ax_heat.set_xticklabels(shown[::every], fontsize=7, family="monospace", rotation=0)
-        ax_heat.tick_params(axis="x", length=0)
-        state["ticks"] = True
-        return True
 
     def redraw():
         text = text_box.value
@@ -249,25 +225,29 @@ def hidden_state_view(params: dict, vocab, texts=None, unit: int = 0, top_k: int
             bar.set_width(p)
             bar.set_color("#e08214" if token == data["next_token"] else "#21918c")
             text_artist.set_text(display_token(token))
-        coloured.value = ("<div style='line-height:1.8'>" + coloured_text_html(
-            data["tokens"][1:], data["unit_values"][1:], highlight=data["step"] - 1,
-            joiner="" if vocab.level == "char" else " ") + "</div>")
+        strip.show(hidden_state_strip(data, data["unit"], data["step"],
+                                      separator="" if vocab.level == "char" else " "))
         label.value = _readout_html(data)
         if text != state["text"]:
             state["text"] = text
-            if set_text_axes(data):
-                plot.image.value = blit.full()
-                return
+            set_text_axes(data)
+            steps = ("steps", len(data["tokens"]))   # the static picture depends on the step axis only
+            plot.image.value = blit.frame() if blit.use(steps) else blit.full(key=steps)
+            return
         plot.image.value = blit.frame()
 
     def choose_example(change):
         text_box.value = change["new"]
 
+    def choose_step(change):  # a click on the strip's character k: step k + 1
+        step_slider.value = change["new"] + 1
+
     pick.observe(choose_example, names="value")
+    strip.observe(choose_step, names="selected")
     update = without_reentry(redraw)
     for control in (text_box, step_slider, unit_slider):
         control.observe(update, names="value")
     update()
     return dashboard("hidden", [pick, text_box, widgets.HBox([step_slider, unit_slider]), plot.image,
-                                coloured, label],
+                                strip, label],
                      title="Hidden-state explorer: h^(t) while the RNN reads, and what it expects next")

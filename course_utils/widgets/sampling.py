@@ -15,7 +15,7 @@ import html
 
 import numpy as np
 
-from course_utils.nn.rnn_lm import rnn_lm_generate, rnn_lm_logits
+from course_utils.nn.language_model import lm_generate, lm_logits
 from course_utils.nn.sampling import softmax_with_temperature
 from course_utils.widgets.common import PlotImage, dashboard, readout, with_class
 from course_utils.widgets.hidden_state import display_token
@@ -45,11 +45,11 @@ def sample_text(params: dict, vocab, prompt: str = "", temperature: float = 1.0,
     if not np.isfinite(temperature) or temperature < 0:
         raise ValueError(f"sample_text: temperature must be a number >= 0 (0 = greedy), got {temperature!r}")
     start = _prompt_ids(vocab, prompt, tokenize)
-    new_ids = rnn_lm_generate(params, start, vocab.eos_id, max_len=max_len, temperature=temperature,
-                              seed=seed)
+    new_ids = lm_generate(params, start, vocab.eos_id, cell="rnn", max_len=max_len,
+                          temperature=temperature, seed=seed)
     ended = "eos" if new_ids and new_ids[-1] == vocab.eos_id else "length"
     text = vocab.decode([i for i in new_ids if i != vocab.eos_id], skip_special=False)
-    logits, _ = rnn_lm_logits(params, np.array([start]))
+    logits, _, _ = lm_logits(params, np.array([start]), cell="rnn")
     first = logits[0, -1].astype(np.float64)
     probs_t1 = softmax_with_temperature(first, 1.0)
     probs = softmax_with_temperature(first, temperature)

@@ -7,9 +7,10 @@
     boundary_grid(params, grid, ...)                P(class 1) over a grid of the plane
     training_explorer(params, x, y, forward, backward, ...)   the dashboard
 
-The network is the learner's own: `forward(x, params, activation) -> (z, cache)` and
+The network is the learner's own: `forward(params, x, activation) -> (z, cache)` and
 `backward(dz, cache) -> {"W", "b", "U"}` as built in lesson 02 (course_utils.nn.ffn has the
-same signatures and is the default). The loss is the mean cross-entropy of softmax(z).
+same signatures and is the default). The loss is the mean cross-entropy of softmax(z). The
+dashboard trains its own copy of the weights: the learner's dict is never changed.
 """
 
 from __future__ import annotations
@@ -18,8 +19,10 @@ import numpy as np
 from matplotlib.ticker import NullFormatter
 
 from course_utils.data import TOY_2D, make_toy_2d
-from course_utils.nn.ffn import ffn_backward, ffn_forward, ffn_init, sgd_step
+from course_utils.nn import _validate
+from course_utils.nn.ffn import ffn_backward, ffn_forward, init_ffn
 from course_utils.nn.layers import cross_entropy_backward, cross_entropy_forward, softmax
+from course_utils.nn.optim import sgd_step
 from course_utils.plots import (
     Blitter,
     grid_2d,
@@ -40,7 +43,7 @@ YOURS = "notebook data"
 
 def loss_and_gradients(params, x, y, activation="sigmoid", forward=ffn_forward, backward=ffn_backward):
     """Mean cross-entropy of softmax(forward(x)) against y, and its gradients (a dict)."""
-    z, cache = forward(x, params, activation)  # (N, K) logits
+    z, cache = forward(params, x, activation)  # (N, K) logits
     loss, ce_cache = cross_entropy_forward(z, y)
     dz = cross_entropy_backward(1.0, ce_cache)  # (softmax(z) − onehot(y)) / N
     return float(loss), backward(dz, cache)
@@ -50,11 +53,11 @@ def train_steps(params, x, y, n_steps, lr, activation="sigmoid", forward=ffn_for
                 backward=ffn_backward, update=sgd_step):
     """`n_steps` of full-batch gradient descent on the mean cross-entropy.
 
-    Returns (params, losses): the new parameters (the input dict is not changed) and the
-    loss before each step, (n_steps,).
+    Returns (params, losses): the new parameters and the loss before each step, (n_steps,).
+    The steps update a copy, so the input dict and its arrays are not changed.
     """
-    if isinstance(n_steps, bool) or not isinstance(n_steps, (int, np.integer)) or n_steps < 1:
-        raise ValueError(f"train_steps: n_steps must be a positive int, got {n_steps!r}")
+    _validate.positive_int("train_steps", "n_steps", n_steps)
+    params = {name: np.array(value, copy=True) for name, value in params.items()}
     losses = np.empty(n_steps)
     for step in range(n_steps):
         losses[step], grads = loss_and_gradients(params, x, y, activation, forward, backward)
@@ -70,13 +73,13 @@ def gradient_norms(grads) -> dict:
 def boundary_grid(params, grid, activation="sigmoid", forward=ffn_forward):
     """P(class 1) = softmax(z)[:, 1] at every point of `grid` (grid_2d's triple), as (n, n)."""
     points, _, shape = grid
-    z, _ = forward(points, params, activation)
+    z, _ = forward(params, points, activation)
     return softmax(z)[:, 1].reshape(shape)
 
 
 def accuracy(params, x, y, activation="sigmoid", forward=ffn_forward) -> float:
     """Fraction of points whose most probable class is their label."""
-    z, _ = forward(x, params, activation)
+    z, _ = forward(params, x, activation)
     return float(np.mean(np.argmax(z, axis=1) == y))
 
 
@@ -96,7 +99,7 @@ def _decades(values, floor=1e-12):
 
 
 def training_explorer(params=None, x=None, y=None, forward=ffn_forward, backward=ffn_backward,
-                      activation="sigmoid", lr=1.0, losses=None, init=ffn_init, update=sgd_step,
+                      activation="sigmoid", lr=1.0, losses=None, init=init_ffn, update=sgd_step,
                       seed=0, n_steps=100):
     """The dashboard, on the learner's network (`forward`, `backward`) and, when given, the
     parameters they trained on (x, y), with that training's loss history `losses`.
@@ -129,7 +132,7 @@ def training_explorer(params=None, x=None, y=None, forward=ffn_forward, backward
     first = YOURS if x is not None else "xor"
     width = 8 if params is None else int(np.shape(params["W"])[0])
     if params is not None:  # fail early, with the learner's own error, if forward does not fit
-        forward(datasets[first][0][:2], params, activation)
+        forward(params, datasets[first][0][:2], activation)
 
     dataset_menu = with_class(widgets.Dropdown(options=list(datasets), value=first, description="data"),
                               "cu-training-dataset")

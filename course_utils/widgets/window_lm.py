@@ -15,19 +15,14 @@ from __future__ import annotations
 import numpy as np
 
 from course_utils.lm import ngram_table_size
-from course_utils.nn.rnn_lm import rnn_lm_param_count
+from course_utils.nn import _validate
+from course_utils.nn.language_model import lm_param_count
 from course_utils.nn.window_lm import window_lm_param_count
 from course_utils.widgets.common import PlotImage, dashboard, readout, with_class
 
 __all__ = ["parameter_growth", "parameter_growth_view"]
 
 MODEL_COLOURS = {"ngram": "#440154", "observed": "#8c6bb1", "window": "#21918c", "rnn": "#e08214"}
-
-
-def _check_positive(fn, **values):
-    for name, value in values.items():
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-            raise ValueError(f"{fn}: {name} must be a positive integer, got {value!r}")
 
 
 def parameter_growth(vocab_size: int, n: int, embed_dim: int, hidden_dim: int, n_max: int = 10,
@@ -43,8 +38,9 @@ def parameter_growth(vocab_size: int, n: int, embed_dim: int, hidden_dim: int, n
     parameters that sit in W.
     """
     fn = "parameter_growth"
-    _check_positive(fn, vocab_size=vocab_size, n=n, embed_dim=embed_dim, hidden_dim=hidden_dim,
-                    n_max=n_max)
+    for name, value in (("vocab_size", vocab_size), ("n", n), ("embed_dim", embed_dim),
+                        ("hidden_dim", hidden_dim), ("n_max", n_max)):
+        _validate.positive_int(fn, name, value)
     if n > n_max:
         raise ValueError(f"{fn}: n={n} is larger than n_max={n_max}")
     V, D, H = vocab_size, embed_dim, hidden_dim
@@ -56,7 +52,7 @@ def parameter_growth(vocab_size: int, n: int, embed_dim: int, hidden_dim: int, n
         "ngram_table": ngram_table_size(V, n),
         "window_lm": window,
         "w_params": H * n * D,
-        "rnn_lm": rnn_lm_param_count(V, D, H),
+        "rnn_lm": lm_param_count("rnn", V, D, H),
         "observed": observed_ngrams.get(n),
     }
     return {
@@ -65,7 +61,7 @@ def parameter_growth(vocab_size: int, n: int, embed_dim: int, hidden_dim: int, n
         "rnn_context": np.full(n_max, float(H * D + H * H)),
         "ngram_table": np.array([float(ngram_table_size(V, k)) for k in ns]),
         "window_lm": np.array([float(window_lm_param_count(V, k, D, H)) for k in ns]),
-        "rnn_lm": np.full(n_max, float(rnn_lm_param_count(V, D, H))),
+        "rnn_lm": np.full(n_max, float(lm_param_count("rnn", V, D, H))),
         "observed": np.array([float(observed_ngrams.get(k, np.nan)) for k in ns]),
         "at_n": at_n,
         "w_share": at_n["w_params"] / window,

@@ -1,0 +1,211 @@
+"""Plausible wrong answers to the lessons' exercises: (lesson, exercise) -> a list of
+(text in the solution, what a learner might write instead, regex the ✗ line must match).
+
+Each is a mistake learners make (a transposed product, a missing term, a sum instead of a
+mean, a gradient through the wrong path); tests/test_exercises.py applies it to the appendix
+solution and checks that the exercise's check catches it and says what is wrong.
+"""
+
+L02 = "02_feedforward_network"
+L03 = "03_neural_language_model"
+
+WRONG_ANSWERS: dict[tuple[str, str], list[tuple[str, str, str]]] = {
+    # ---- lesson 00: word vectors ----
+    ("00_word_vectors_recap", "cosine_similarity"): [
+        ("return float(u @ v / lengths)", "return float(u @ v)", "not divided by the lengths"),
+        ("np.linalg.norm(u) * np.linalg.norm(v)", "np.linalg.norm(u) + np.linalg.norm(v)",
+         "added, not multiplied"),
+        ("np.linalg.norm(u) * np.linalg.norm(v)", "np.linalg.norm(u) ** 2 * np.linalg.norm(v) ** 2",
+         "squared lengths"),
+        ("np.linalg.norm(u) * np.linalg.norm(v)", "np.linalg.norm(u)", r"only ‖u‖"),
+        ("return float(u @ v / lengths)", "return 1 - float(u @ v / lengths)", "cosine distance"),
+    ],
+    ("00_word_vectors_recap", "average_ranks"): [
+        ("np.arange(1, len(x) + 1)", "np.arange(len(x))", "count from 0"),
+        ("ranks[tied] = ranks[tied].mean()", "pass", "keep different ranks"),
+        ("ranks[tied] = ranks[tied].mean()", "ranks[tied] = ranks[tied].min()", "lowest of their ranks"),
+        ("np.argsort(x, kind=\"stable\")", "np.argsort(-x, kind=\"stable\")", "largest value has rank 1"),
+    ],
+    ("00_word_vectors_recap", "spearman_rho"): [
+        ("rank_x, rank_y = average_ranks(x), average_ranks(y)",
+         "rank_x, rank_y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)",
+         "Pearson's correlation of the values themselves"),
+        ("return float(cov / (rank_x.std() * rank_y.std()))",
+         "return float(1 - 6 * np.sum((rank_x - rank_y) ** 2) / (len(x) * (len(x) ** 2 - 1)))",
+         "textbook shortcut"),
+        ("return float(cov / (rank_x.std() * rank_y.std()))", "return float(cov)",
+         "not divided by their standard deviations"),
+        ("np.mean((rank_x - rank_x.mean()) * (rank_y - rank_y.mean()))", "np.cov(rank_x, rank_y)[0, 1]",
+         r"n − 1 but the standard deviations by n"),
+    ],
+    ("00_word_vectors_recap", "solve_analogy"): [
+        ("cos[[wv.index[a], wv.index[b], wv.index[c]]] = -np.inf", "pass", "not left out"),
+        ("unit[wv.index[b]] - unit[wv.index[a]] + unit[wv.index[c]]",
+         "unit[wv.index[a]] - unit[wv.index[b]] + unit[wv.index[c]]", "offset is reversed"),
+        ("cos = unit @ target / np.linalg.norm(target)", "cos = unit @ target", "not cosines"),
+        ("target = unit[wv.index[b]] - unit[wv.index[a]] + unit[wv.index[c]]",
+         "target = wv.vectors[wv.index[b]] - wv.vectors[wv.index[a]] + wv.vectors[wv.index[c]]",
+         "not scaled to length 1"),
+        ("best = np.argsort(-cos)[:k]", "best = np.argsort(-cos)[1:k + 1]", "answer 1 is"),
+        ("return [(wv.words[i], float(cos[i])) for i in best]", "return [wv.words[i] for i in best]",
+         r"\(word, score\) pairs"),
+    ],
+    # ---- lesson 01: the perceptron ----
+    ("01_perceptron", "unit"): [
+        ("z = x @ w + b", "z = x @ w", "b is not added"),
+        ("a = sigmoid(z)", "a = z", "σ is not applied"),
+        ("a = sigmoid(z)", "a = sigmoid(-z)", "sign of the exponent"),
+        ("a = sigmoid(z)", "a = np.tanh(z)", "tanh is used"),
+        ("z = x @ w + b", "z = w @ x + b", r"raised ValueError.*batch"),
+    ],
+    ("01_perceptron", "sigmoid_prime"): [
+        ("return s * (1 - s)", "return s * (1 + s)", "sign is flipped"),
+        ("return s * (1 - s)", "return 1 - s ** 2", "tanh′"),
+        ("return s * (1 - s)", "return z * (1 - z)", "applied to z itself"),
+        ("return s * (1 - s)", "return s", r"factor \(1 − σ\(z\)\) is missing"),
+        ("return s * (1 - s)", "return np.exp(-z) / (1 + np.exp(-z)) ** 2", "NaN or inf.*800"),
+    ],
+    ("01_perceptron", "collapse_linear"): [
+        ("W, b = W_next @ W, W_next @ b + b_next", "W, b = W @ W_next, W_next @ b + b_next", "wrong order"),
+        ("W, b = W_next @ W, W_next @ b + b_next", "W, b = W_next @ W, b + b_next", "simply added"),
+        ("W, b = W_next @ W, W_next @ b + b_next", "W, b = W_next @ W, b_next", "only the last layer's bias"),
+    ],
+    ("01_perceptron", "perceptron_update"): [
+        ("w = w + lr * (y - y_hat) * x", "w = w + lr * (y_hat - y) * x", "sign is flipped"),
+        ("w = w + lr * (y - y_hat) * x", "w = w + (y - y_hat) * x", "learning rate"),
+        ("w = w + lr * (y - y_hat) * x", "w = w + lr * y * x", "although the prediction is right"),
+        ("b = b + lr * (y - y_hat)", "b = b", "bias is not updated"),
+        ("y_hat = step(w @ x + b)", "y_hat = sigmoid(w @ x + b)", "delta rule"),
+        ("y_hat = step(w @ x + b)", "y_hat = int(w @ x + b >= 0)", r"\[z ≥ 0\]"),
+    ],
+    ("01_perceptron", "xor_network"): [
+        ("[-1.0, -1.0]])", "[1.0, 1.0]])", "computes OR"),
+        ("return step(h @ w_out + b_out)", "return 1 - step(h @ w_out + b_out)", "computes XNOR"),
+        ("w_out, b_out = np.array([1.0, 1.0]), -1.5", "w_out, b_out = np.array([1.0, 1.0]), -0.5",
+         r"wrong on the four inputs for the input\(s\) \[\(0, 0\), \(1, 1\)\]"),
+    ],
+    ("05_rnn_limitations", "rnn_step_jacobian"): [
+        ("return tanh_prime[:, None] * W_h", "return W_h", "forgot the tanh derivative"),
+        ("tanh_prime = 1 - h**2", "tanh_prime = 1 - np.tanh(h)**2", "h is already tanh"),
+        ("tanh_prime[:, None] * W_h", "W_h * tanh_prime[None, :]", "columns of W_h"),
+        ("tanh_prime = 1 - h**2", "tanh_prime = h * (1 - h)", "sigmoid's derivative"),
+        ("tanh_prime[:, None] * W_h", "tanh_prime[:, None] * W_h.T", "transposed"),
+    ],
+    ("05_rnn_limitations", "jacobian_norms"): [
+        ("product @ rnn_step_jacobian(hs[t], W_h)", "rnn_step_jacobian(hs[t], W_h) @ product", "wrong order"),
+        ("np.linalg.norm(product, 2)", "np.linalg.norm(product)", "Frobenius norm"),
+        ("rnn_step_jacobian(hs[t], W_h)", "rnn_step_jacobian(hs[t - 1], W_h)", "from the state before it"),
+        ("norms = [1.0]", "norms = []", "distance 0"),
+        ("product = product @ rnn_step_jacobian(hs[t], W_h)", "product = product @ W_h",
+         "forgot the tanh derivative"),
+        ("product = product @ rnn_step_jacobian(hs[t], W_h)",
+         "product = np.linalg.norm(product, 2) * rnn_step_jacobian(hs[t], W_h)", "upper bound"),
+    ],
+    ("05_rnn_limitations", "clip_grad_norm"): [
+        ("return {name: g * scale for name, g in grads.items()}, norm",
+         "return {name: g * min(1.0, max_norm / np.linalg.norm(g)) for name, g in grads.items()}, norm",
+         "clipped each gradient separately"),
+        ("scale = min(1.0, max_norm / (norm + 1e-6))", "scale = max_norm / (norm + 1e-6)",
+         "scaled even when below the threshold"),
+        ("return {name: g * scale for name, g in grads.items()}, norm",
+         "return {name: np.clip(g, -max_norm, max_norm) for name, g in grads.items()}, norm",
+         "clipping by value"),
+        ("norm = np.sqrt(sum(np.sum(g**2) for g in grads.values()))",
+         "norm = sum(np.sqrt(np.sum(g**2)) for g in grads.values())", "sum of the arrays' norms"),
+        ("return {name: g * scale for name, g in grads.items()}, norm",
+         "for g in grads.values():\n        g *= scale\n    return grads, norm", "changed grads"),
+        ("}, norm", "}, min(norm, max_norm)", "norm after clipping"),
+        ("}, norm", "}", r"must return \(clipped, norm\)"),
+    ],
+    (L02, "softmax"): [
+        # no shift: e^1000 overflows
+        ("shifted = z - z.max(axis=1, keepdims=True)", "shifted = z",
+         r"NaN or inf.*near 1000.*largest logit"),
+        # normalised down the columns
+        ("e / e.sum(axis=1, keepdims=True)", "e / e.sum(axis=0, keepdims=True)", r"down the columns"),
+        # shifted in place: the caller's z changes
+        ("shifted = z - z.max(axis=1, keepdims=True)", "z -= z.max(axis=1, keepdims=True)\n    shifted = z",
+         r"changed its input z"),
+    ],
+    (L02, "cross_entropy_forward"): [
+        ("].mean()", "].sum()", r"summed over the batch instead of averaged"),
+        # the log of the softmax: log 0 = -inf when the logits are far apart
+        ("log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))",
+         "log_probs = np.log(np.exp(shifted) / np.exp(shifted).sum(axis=1, keepdims=True))",
+         r"NaN or inf.*800 apart"),
+        ("return loss, (log_probs, targets)", "return loss, (np.exp(log_probs), targets)",
+         r"cache holds ŷ instead of log ŷ"),
+        ("loss = -log_probs", "loss = log_probs", r"minus sign is missing"),
+    ],
+    (L02, "cross_entropy_backward"): [
+        ("return dloss * dz / N", "return dloss * dz", r"not divided by N"),
+        ("dz[np.arange(N), targets] -= 1.0", "dz[np.arange(N), targets] -= 0.0",
+         r"one-hot target is not subtracted"),
+        ("return dloss * dz / N", "return dz / N", r"dloss is not multiplied in"),
+        # exp of the cache in place: the cache changes
+        ("dz = np.exp(log_probs)", "dz = np.exp(log_probs, out=log_probs)", r"changed its input"),
+    ],
+    (L02, "ffn_forward"): [
+        ('a = x @ params["W"].T + params["b"]', 'a = x @ params["W"].T', r"b is not added"),
+        ("hidden = phi(a)", "hidden = a", r"activation φ is missing"),
+        ("phi, _ = ACTIVATIONS[activation]", 'phi, _ = ACTIVATIONS["sigmoid"]',
+         r"activation argument is ignored"),
+        ("return z, (x", "return softmax(z), (x", r"softmax is applied"),
+        ('a = x @ params["W"].T', 'a = x @ params["W"]', r"raised ValueError.*Hint: a = W x \+ b"),
+    ],
+    (L02, "ffn_backward"): [
+        ("da = dhidden * phi_prime(a)", "da = dhidden", r"∂L/∂b is wrong.*φ′\(a\) is left out"),
+        ("phi_prime(a)", "phi_prime(hidden)", r"evaluated at h"),
+        ("db = da.sum(axis=0)", "db = da.mean(axis=0)", r"averaged over the rows instead of summed"),
+        ("dU = dz.T @ hidden", "dU = hidden.T @ dz", r"∂L/∂U has shape .*transposed"),
+        ("dU = dz.T @ hidden", "dU = dz.T @ a", r"pre-activation a is used"),
+        ('return {"W": dW, "b": db, "U": dU}', 'return dW, db, dU', r"must return a dict"),
+    ],
+    (L02, "sgd_step"): [
+        ("params[name] -= lr * grads[name]", "params[name] += lr * grads[name]", r"goes up the gradient"),
+        ("params[name] -= lr * grads[name]", "params[name] -= grads[name]", r"learning rate η is not used"),
+        ("params[name] -= lr * grads[name]", "params = {**params, name: params[name] - lr * grads[name]}",
+         r"returned a new dict and left params as it was"),
+        ("    return params", "    return None", r"returned None"),
+    ],
+    (L02, "adam_step"): [
+        ("m_hat = state[\"m\"][name] / (1 - beta1 ** t)", "m_hat = state[\"m\"][name]",
+         r"after step 1 .*bias correction of m is missing"),
+        ("(np.sqrt(v_hat) + eps)", "np.sqrt(v_hat + eps)", r"ε is added inside the square root"),
+        ('    state["t"] += 1\n', "", r"state\['t'\] is 0"),
+        ('state["m"][name] = beta1', "m = beta1", r"state\['m'\] is still zero"),
+        ("(np.sqrt(v_hat) + eps)", "(v_hat + eps)", r"square root of v̂ is missing"),
+    ],
+    (L03, "window_lm_forward"): [
+        ('hidden @ params["U"].T + params["c"]', 'hidden @ params["U"].T',
+         r"b_y \(params\['c'\]\) is not added"),
+        ('e @ params["W"].T + params["b"]', 'e @ params["W"].T', r"b is not added"),
+        ("hidden = np.tanh(a)", "hidden = a", r"tanh is missing"),
+        ('params["E"][contexts].reshape(N, -1)', 'params["E"][contexts].transpose(0, 2, 1).reshape(N, -1)',
+         r"interleaved coordinate by coordinate"),
+        # the window read newest word first: only the lookup is wrong
+        ('params["E"][contexts]', 'params["E"][contexts[:, ::-1]]',
+         r"right when W = 0.*lookup or the concatenation"),
+        # the n embeddings summed instead of concatenated: W does not fit
+        ('params["E"][contexts].reshape(N, -1)', 'params["E"][contexts].sum(axis=1)',
+         r"raised ValueError.*Hint: e = \[E"),
+    ],
+    (L03, "window_lm_backward"): [
+        ("np.add.at(dE, contexts, de)", "dE[contexts] += de", r"occur more than once.*indexed `\+=`"),
+        ("* (1 - hidden ** 2)", "", r"∂L/∂b is wrong.*tanh's derivative"),
+        ("dU = dz.T @ hidden", "dU = hidden.T @ dz", r"∂L/∂U has shape .*transposed"),
+        ("dc = dz.sum(axis=0)", "dc = dz.mean(axis=0)", r"∂L/∂b_y is wrong.*divided by N twice"),
+        ("np.add.at(dE, contexts, de)", "dE += 0.01", r"rows of words that are not in any window"),
+        ('return {"E": dE, "W": dW, "b": db, "U": dU, "c": dc}',
+         'return {"E": dE, "W": dW, "b": db, "U": dU}',
+         r"must return a dict"),
+    ],
+    (L03, "window_lm_param_count"): [
+        ("output_layer = V * H + V", "output_layer = V * H", r"b_y is left out"),
+        ("hidden_layer = H * n * D + H", "hidden_layer = H * D + H", r"W is counted for one position"),
+        ("embeddings = V * D", "embeddings = n * V * D", r"E is counted once per position"),
+        ("return embeddings + hidden_layer + output_layer",
+         "return (embeddings + hidden_layer + output_layer) / 1",
+         r"whole number"),
+    ],
+}
