@@ -4,7 +4,7 @@ A lesson trains a small model live, so the learner sees training happen, then lo
 model trained for minutes (by `tools/pretrain.py`, once, on a CPU) to show what it becomes:
 
     ckpt = load_checkpoint("lstm_lm")
-    ckpt.weights        # the NumPy models' parameter layout: {"E", "W_e", "W_h", "b", "U", "c"}
+    ckpt.weights        # course_utils.nn's parameter layout: {"E", "W_e", "W_h", "b", "U", "c"}
     ckpt.curve          # held-out bits/char over training: {"step", "seconds", "heldout_bpc"}
     ckpt.recipe         # exactly how it was trained (a dict)
     ckpt.seeds          # the same recipe with every seed: final bits/char, curves, seconds
@@ -21,7 +21,8 @@ rebuilds the nesting: weights["layers"][1]["W_e"], weights["bwd"]["W_e"], the la
 `course_utils.nn.stacked` and `course_utils.nn.bidirectional`.
 
 `numpy_lm(ckpt)` is the one place that turns a language-model checkpoint into the course's
-NumPy language model (`course_utils.nn`): what the lessons evaluate, sample and look inside.
+NumPy language model (`course_utils.nn.language_model`, its cell named as in `CELLS`): what the
+lessons evaluate, sample and look inside.
 """
 
 from __future__ import annotations
@@ -173,20 +174,27 @@ def load_checkpoint(name: str, folder: Path | str | None = None) -> Checkpoint:
 
 
 def numpy_lm(ckpt: Checkpoint):
-    """A 1-layer language-model checkpoint as the course's NumPy model: (params, evaluate).
+    """A 1-layer language-model checkpoint as the course's NumPy model: (params, cell, evaluate).
 
-    params is the parameter dict of `course_utils.nn` (lesson 04's RNN LM or lesson 06's LSTM
-    LM, by the recipe's cell), and evaluate(ids) its mean held-out negative log-likelihood in
-    nats per character (the streams-and-chunks protocol that `tools/pretrain.py` also uses).
-    This function is the only place where checkpoints meet the NumPy models' API.
+    params is the parameter dict of `course_utils.nn.language_model` and cell its name in
+    `CELLS` (the recipe's: "rnn" for lesson 04's model, "lstm" for lesson 06's), so that
+    `lm_logits(params, ids, cell=cell)`, `lm_generate(params, ..., cell=cell)` and the rest
+    run it as they run a model trained in the lesson; evaluate(ids) is its mean held-out
+    negative log-likelihood in nats per character (`lm_evaluate`: the streams-and-chunks
+    protocol that `tools/pretrain.py` also uses). This function is the only place where
+    language-model checkpoints meet the NumPy models' API; the 2-layer and bidirectional ones
+    are already in the layouts of `course_utils.nn.stacked` and `course_utils.nn.bidirectional`.
     """
-    from course_utils.nn.lstm_lm import lstm_lm_evaluate
-    from course_utils.nn.rnn_lm import rnn_lm_evaluate
+    from course_utils.nn.language_model import CELLS, lm_evaluate
 
     recipe = ckpt.recipe
     if recipe.get("kind") != "lm" or recipe.get("num_layers", 1) != 1:
         raise ValueError(f"numpy_lm: {ckpt.name!r} is not a 1-layer language model (recipe kind "
-                         f"{recipe.get('kind')!r}, {recipe.get('num_layers')} layers)")
-    evaluate = {"rnn": rnn_lm_evaluate, "lstm": lstm_lm_evaluate}[recipe["cell"]]
+                         f"{recipe.get('kind')!r}, {recipe.get('num_layers')} layers); its weights are "
+                         "in the layout of course_utils.nn.stacked or course_utils.nn.bidirectional")
+    cell = recipe["cell"]
+    if cell not in CELLS:
+        raise ValueError(f"numpy_lm: {ckpt.name!r} was trained with cell {cell!r}; course_utils.nn "
+                         f"has {', '.join(CELLS)}")
     params = dict(ckpt.weights)
-    return params, lambda ids: evaluate(params, ids)
+    return params, cell, lambda ids: lm_evaluate(params, ids, cell=cell)

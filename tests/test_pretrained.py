@@ -118,9 +118,42 @@ def test_numpy_model_reproduces_the_recorded_heldout_loss(name):
     model, loaded through the adapter, gets the same number (float32 sums in another order:
     agreement to about 1e-6 bits/char)."""
     ckpt = load_checkpoint(name)
-    params, evaluate = numpy_lm(ckpt)
+    params, cell, evaluate = numpy_lm(ckpt)
+    assert cell == ckpt.recipe["cell"]
     bpc = evaluate(heldout_ids(ckpt)) / np.log(2)
     assert bpc == pytest.approx(ckpt.curve["heldout_bpc"][-1], abs=1e-5)
+
+
+@pytest.mark.parametrize("name", ["rnn_lm", "lstm_lm"])
+def test_numpy_model_logits_and_samples_are_torchs(name):
+    """The adapter's params run in course_utils.nn.language_model as a lesson's own model does:
+    lm_logits equals torch's logits on held-out text (state carried across two chunks), and
+    lm_generate's greedy text is torch's."""
+    import torch
+
+    from course_utils.nn.language_model import lm_generate, lm_logits
+
+    ckpt = load_checkpoint(name)
+    params, cell, _ = numpy_lm(ckpt)
+    ids = heldout_ids(ckpt)[None, :400]
+    first, _, state = lm_logits(params, ids[:, :200], cell=cell)
+    second, _, _ = lm_logits(params, ids[:, 200:], cell=cell, state=state)
+    model = _torch_model(ckpt)
+    with torch.no_grad():
+        expected, _ = model(torch.from_numpy(ids))
+    np.testing.assert_allclose(np.concatenate([first, second], axis=1), expected.numpy(), rtol=0, atol=1e-4)
+    # Greedy decoding one step at a time (lm_step) picks torch's most probable next character.
+    bos, eos = ckpt.vocab.bos_id, ckpt.vocab.eos_id
+    greedy = lm_generate(params, [bos], eos, cell=cell, max_len=40, temperature=0)
+    with torch.no_grad():
+        logits, _ = model(torch.tensor([[bos, *greedy[:-1]]]))
+    assert greedy == logits[0].argmax(-1).tolist()
+
+
+def test_numpy_lm_refuses_what_is_not_a_one_layer_lm():
+    for name, what in (("lstm2_lm", "2 layers"), ("bilstm_cloze", "'cloze'")):
+        with pytest.raises(ValueError, match=rf"numpy_lm: '{name}' is not a 1-layer language model .*{what}"):
+            numpy_lm(load_checkpoint(name))
 
 
 def _torch_model(ckpt):
