@@ -54,11 +54,11 @@ QUICK_STEPS = 25
 # one is reused rather than trained again. `--quick` runs are never cached (they are the check).
 RUNS = ROOT / "build" / "pretrain-runs"
 EARLY_EVALS = (10, 25, 50, 100)    # held-out evaluations before the regular ones (every eval_every)
-EVAL_STREAMS, EVAL_CHUNK = 16, 256  # the held-out protocol of course_utils.nn's *_lm_evaluate
+EVAL_STREAMS, EVAL_CHUNK = 16, 256  # the held-out protocol of course_utils.nn's lm_evaluate
 
 # Shared by every model; a recipe below changes what differs. Chosen on the dev split (the last
 # 26 training documents held out; docs/pretrained.md has the search): dropout 0.1 on the
-# embeddings and 0.3 on the states, 3,000 updates of 64 streams x 64 characters (about 43 passes
+# embeddings and 0.3 on the states, 3,000 updates of 64 streams x 64 characters (about 38 passes
 # over the text), Adam with the learning rate decaying linearly to 2 %, gradients clipped at 1.
 _LM = dict(kind="lm", corpus="lee", train_fraction=1.0, embed_dim=64, num_layers=1, embed_dropout=0.1,
            dropout=0.3, forget_bias=1.0, batch_size=64, seq_len=64, steps=3000, lr=5e-3, lr_final=0.02,
@@ -199,7 +199,7 @@ def _tail_state(state, cell):
 def heldout_nats(model, recipe, ids):
     """Mean negative log-likelihood (nats/char) on held-out ids.
 
-    LM: the protocol of course_utils.nn.rnn_lm.rnn_lm_evaluate (16 contiguous streams read in
+    LM: the protocol of course_utils.nn.language_model.lm_evaluate (16 contiguous streams read in
     chunks of 256, the state carried; the tail continues the last stream), so that the NumPy
     model loaded from the checkpoint reproduces the number. Cloze: windows of the training
     length overlapping by 2 (`cloze_windows`), every inner character scored once.
