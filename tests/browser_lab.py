@@ -26,8 +26,9 @@ import urllib.request
 from pathlib import Path
 
 import numpy as np
+import pytest
 
-from conftest import free_port
+from conftest import IN_CI, free_port
 
 CHROMIUM = Path(os.environ.get("COURSE_CHROMIUM", "/usr/bin/chromium"))
 RUN_ALL_TIMEOUT_S = 300
@@ -157,6 +158,17 @@ class LabServer:
         except subprocess.TimeoutExpired:
             os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait()
+
+
+def chromium_or_skip() -> None:
+    """Skip (fail, when CI=true) unless the Chromium the tests drive is installed."""
+    if CHROMIUM.is_file() and shutil.which(str(CHROMIUM)):
+        return
+    message = (f"browser tests need Chromium at {CHROMIUM}: install it with "
+               "`apt-get install chromium` (or set COURSE_CHROMIUM to another Chromium binary)")
+    if IN_CI:
+        pytest.fail(message + " — required when CI=true")
+    pytest.skip(message)
 
 
 def launch_chromium(playwright):
@@ -414,11 +426,13 @@ LATENCY_REPEATS = 12
 
 
 def wait_kernel_idle(lab: LabServer, notebook: str, timeout: float = 120) -> None:
-    """Idle according to the server for 1 s in a row (a starting kernel flickers)."""
-    deadline = time.monotonic() + timeout
-    idle_since = None
+    """Idle according to the server for 1 s in a row (a starting kernel flickers); on failure,
+    the states seen and the server's log."""
+    deadline, idle_since, states = time.monotonic() + timeout, None, []
     while time.monotonic() < deadline:
         state = lab.kernel_state(notebook)
+        if not states or states[-1] != state:
+            states.append(state)
         if state == "idle":
             idle_since = idle_since or time.monotonic()
             if time.monotonic() - idle_since >= 1.0:
@@ -426,7 +440,8 @@ def wait_kernel_idle(lab: LabServer, notebook: str, timeout: float = 120) -> Non
         else:
             idle_since = None
         time.sleep(0.2)
-    raise AssertionError(f"{notebook}: kernel not idle after {timeout} s (state {state!r})")
+    raise AssertionError(f"{notebook}: kernel not idle after {timeout} s (states seen: {states}); "
+                         f"server log:\n{lab.log()}")
 
 
 def open_notebook(page, lab: LabServer, notebook: str) -> None:

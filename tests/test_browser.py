@@ -27,7 +27,6 @@ from __future__ import annotations
 import base64
 import io
 import json
-import shutil
 import time
 from pathlib import Path
 
@@ -35,7 +34,6 @@ import nbformat
 import numpy as np
 import pytest
 from browser_lab import (
-    CHROMIUM,
     DASHBOARD_ACTIONS,
     LATENCY_REPEATS,
     RANDOM_SEQUENCES,
@@ -44,9 +42,9 @@ from browser_lab import (
     RESETS,
     KernelProbe,
     LabServer,
+    chromium_or_skip,
     dashboard_name,
     latency_summary,
-    launch_chromium,
     measure_latency,
     open_notebook,
     perform,
@@ -57,31 +55,14 @@ from browser_lab import (
     wait_quiet,
 )
 
-from conftest import IN_CI, ROOT
+from conftest import ROOT
 
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
 LESSONS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 VIEWPORT = {"width": 1400, "height": 1000}   # the reference: JupyterLab with its file browser open
 
-def chromium_or_skip():
-    if CHROMIUM.is_file() and shutil.which(str(CHROMIUM)):
-        return
-    message = (f"browser tests need Chromium at {CHROMIUM}: install it with "
-               "`apt-get install chromium` (or set COURSE_CHROMIUM to another Chromium binary)")
-    if IN_CI:
-        pytest.fail(message + " — required when CI=true")
-    pytest.skip(message)
 
 
-@pytest.fixture(scope="module")
-def browser():
-    chromium_or_skip()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        instance = launch_chromium(playwright)
-        yield instance
-        instance.close()
 
 
 def start_lab(tmp_path_factory, notebooks):

@@ -14,17 +14,16 @@ ipywidgets 8 in `.venv` (`make test`), JupyterLab 3 and the classic Notebook 6 w
 from __future__ import annotations
 
 import re
-import shutil
 import time
 from importlib.metadata import version
 
 import nbformat
 import numpy as np
 import pytest
-from browser_lab import CHROMIUM, LabServer, launch_chromium
+from browser_lab import LabServer, chromium_or_skip, wait_kernel_idle
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from conftest import IN_CI, ROOT
+from conftest import ROOT
 
 TEXT = "the cat sat on the mat. the dog sat on the log."
 UNIT = 2
@@ -67,24 +66,8 @@ def frontends() -> list[str]:
     return [f"jupyterlab-{version('jupyterlab')}", f"notebook-{version('notebook')}"]
 
 
-def chromium_or_skip():
-    if CHROMIUM.is_file() and shutil.which(str(CHROMIUM)):
-        return
-    message = f"browser tests need Chromium at {CHROMIUM} (apt-get install chromium)"
-    if IN_CI:
-        pytest.fail(message + " — required when CI=true")
-    pytest.skip(message)
 
 
-@pytest.fixture(scope="module")
-def browser():
-    chromium_or_skip()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        instance = launch_chromium(playwright)
-        yield instance
-        instance.close()
 
 
 def expected_strip():
@@ -98,23 +81,6 @@ def expected_strip():
     run = dict(read_text(params, vocab, TEXT), vocab_tokens=vocab.tokens)
     _, hs, _ = lm_logits(params, run["ids"][None], cell="rnn")        # an independent run of the same model
     return hidden_state_strip(run, UNIT), hs[0]
-
-
-def wait_kernel_idle(server: LabServer, notebook: str, timeout: float = 120) -> None:
-    deadline, idle_since, states = time.monotonic() + timeout, None, []
-    while time.monotonic() < deadline:
-        state = server.kernel_state(notebook)
-        if not states or states[-1] != state:
-            states.append(state)
-        if state == "idle":
-            idle_since = idle_since or time.monotonic()
-            if time.monotonic() - idle_since >= 1.0:
-                return
-        else:
-            idle_since = None
-        time.sleep(0.2)
-    raise AssertionError(f"{notebook}: kernel not idle after {timeout} s (states seen: {states}); "
-                         f"server log:\n{server.log()}")
 
 
 # Notebook 6's page starts the kernel and connects to it itself; it is ready to run cells when
