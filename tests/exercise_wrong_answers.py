@@ -8,6 +8,7 @@ solution and checks that the exercise's check catches it and says what is wrong.
 
 L02 = "02_feedforward_network"
 L03 = "03_neural_language_model"
+L07 = "07_bidirectional_and_deep_rnns"
 
 WRONG_ANSWERS: dict[tuple[str, str], list[tuple[str, str, str]]] = {
     # ---- lesson 00: word vectors ----
@@ -240,5 +241,24 @@ WRONG_ANSWERS: dict[tuple[str, str], list[tuple[str, str, str]]] = {
         ("db = da.sum(axis=0)", "db = da.sum(axis=1)", r"db has shape"),
         ("dx = da @ W_e ", "dx = da[:, :W_e.shape[0] // 4] @ W_e[:W_e.shape[0] // 4] ",
          r"dx is wrong.*all four gates read x"),
+    ],
+    # ---- lesson 07: bidirectional and deep RNNs ----
+    (L07, "bidirectional_lstm"): [
+        ("np.where(real, lengths[:, None] - 1 - steps, steps)", "T - 1 - steps + 0 * lengths[:, None]",
+         r"whole padded row was reversed.*own length"),
+        ("hs_bwd = hs_rev[rows, source]", "hs_bwd = hs_rev", r"not put back in the sentence's order"),
+        ("[hs_fwd, hs_bwd]", "[hs_bwd, hs_fwd]", r"halves are in the wrong order"),
+        (" * real[:, :, None]", "", r"padded steps are not zero"),
+        ('bwd["W_e"], bwd["W_h"], bwd["b"]', 'fwd["W_e"], fwd["W_h"], fwd["b"]',
+         r"forward direction's weights"),
+        # both directions read the reversed rows: no named mistake, the message says where and hints
+        ("lstm_forward(x, None", "lstm_forward(x[rows, source], None",
+         r"hs is wrong for a batch .* relative error .*Hint: →h\^\(t\) reads x\^\(1\.\.t\)"),
+    ],
+    (L07, "stacked_lstm"): [
+        ("lstm_forward(h,", "lstm_forward(x,", r"every layer read the input x"),
+        ("for params in layers:", "for params in layers[::-1]:", r"applied top first"),
+        ("for params in layers:", "for params in layers[:1]:", r"result is layer 1's states"),
+        ("h, _, _ = lstm_forward", "_, h, _ = lstm_forward", r"cell states"),
     ],
 }
