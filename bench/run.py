@@ -63,6 +63,13 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
+def _blas_line() -> str:
+    from course_utils.doctor import blas_status
+
+    return blas_status() + (f" (OPENBLAS_CORETYPE={os.environ['OPENBLAS_CORETYPE']})"
+                            if os.environ.get("OPENBLAS_CORETYPE") else "")
+
+
 def environment() -> dict:
     versions = {}
     for name in ["numpy", "torch", "matplotlib", "ipywidgets", "scipy", "gensim", "nbgrader"]:
@@ -76,6 +83,8 @@ def environment() -> dict:
         "cores": os.cpu_count(),
         "python": platform.python_version(),
         "versions": versions,
+        # Which kernels NumPy's OpenBLAS chose: the NumPy-vs-torch ratios depend on it.
+        "blas": _blas_line(),
     }
 
 

@@ -14,6 +14,7 @@ import importlib
 import os
 import platform
 import sys
+from pathlib import Path
 
 PACKAGES = ["course_utils", "numpy", "scipy", "matplotlib", "ipywidgets", "anywidget", "torch", "gensim",
             "tqdm", "threadpoolctl", "PIL", "pooch", "ipykernel", "jupyterlab", "notebook",
@@ -67,6 +68,54 @@ def gpu_status() -> str:
     return "no GPU visible to torch: lessons run on the CPU (they are sized for it)"
 
 
+# OpenBLAS cores without AVX-512 kernels (its DYNAMIC_ARCH names; Zen and Haswell use AVX2).
+AVX2_CORES = {"haswell", "zen", "sandybridge", "prescott", "nehalem", "core2", "barcelona", "bulldozer",
+              "piledriver", "steamroller", "excavator"}
+
+
+def cpu_flags(cpuinfo: str | None = None) -> set[str]:
+    """The CPU's feature flags (Linux); an empty set elsewhere."""
+    if cpuinfo is None:
+        try:
+            cpuinfo = Path("/proc/cpuinfo").read_text()
+        except OSError:
+            return set()
+    for line in cpuinfo.splitlines():
+        if line.startswith("flags"):
+            return set(line.split(":", 1)[1].split())
+    return set()
+
+
+def blas_status(libraries: list[dict] | None = None, flags: set[str] | None = None) -> str:
+    """Which BLAS NumPy's matrix products use, and whether it uses the CPU's widest vectors.
+
+    NumPy's wheels pick OpenBLAS's kernels at run time from the CPU's model; a model newer than
+    the OpenBLAS build (AMD's Zen 5 in OpenBLAS 0.3.31, OpenMathLib/OpenBLAS#6029) falls back to
+    AVX2 kernels on a CPU with AVX-512, which halves the speed of large matrix products.
+    """
+    if libraries is None:
+        import numpy  # noqa: F401  (loads NumPy's BLAS so that threadpoolctl sees it)
+        from threadpoolctl import threadpool_info
+
+        libraries = threadpool_info()
+    flags = cpu_flags() if flags is None else flags
+    blas = [lib for lib in libraries if lib.get("user_api") == "blas"]
+    if not blas:
+        return "no BLAS library found in this process"
+    # NumPy's own (other packages such as SciPy may load a second OpenBLAS).
+    lib = next((lib for lib in blas if "numpy" in str(lib.get("filepath", ""))), blas[0])
+    core = str(lib.get("architecture") or "unknown")
+    line = f"{lib.get('internal_api')} {lib.get('version')}, kernels for {core}"
+    if lib.get("internal_api") == "openblas" and core.lower() in AVX2_CORES and "avx512f" in flags:
+        forced = os.environ.get("OPENBLAS_CORETYPE")
+        why = (f"OPENBLAS_CORETYPE={forced} is set in this environment" if forced
+               else "OpenBLAS did not recognise this CPU")
+        line += (f"; this CPU has AVX-512, which these kernels do not use ({why}): start Python with "
+                 "OPENBLAS_CORETYPE=SkylakeX (e.g. `OPENBLAS_CORETYPE=SkylakeX make lab`) for about "
+                 "twice the speed of large matrix products")
+    return line
+
+
 def data_sources() -> list[str]:
     lines = []
     try:
@@ -102,6 +151,7 @@ def report() -> dict:
         "versions": versions,
         "front_end": front_end(versions, kernel),
         "gpu": gpu_status(),
+        "blas": blas_status(),
         "data": data_sources(),
         "missing_required": missing,
     }
@@ -113,7 +163,8 @@ def format_report(info: dict) -> str:
     for name, version in info["versions"].items():
         marker = "  (required for the lessons)" if name in REQUIRED and version is None else ""
         lines.append(f"  {name:20s} {version or 'not installed'}{marker}")
-    lines += ["", f"Front end: {info['front_end']}", f"GPU:       {info['gpu']}", "", "Data:"]
+    lines += ["", f"Front end: {info['front_end']}", f"GPU:       {info['gpu']}",
+              f"BLAS:      {info['blas']}", "", "Data:"]
     lines += [f"  {line}" for line in info["data"]]
     lines.append("")
     if info["missing_required"]:
