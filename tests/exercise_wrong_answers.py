@@ -96,8 +96,8 @@ WRONG_ANSWERS: dict[tuple[str, str], list[tuple[str, str, str]]] = {
         ("delta = dh * (1 - h**2)", "delta = dh", r"dx is wrong.*derivative \(1 − h²\) is left out"),
         ("dh_prev = delta @ W_h ", "dh_prev = delta @ W_h.T ", r"dh_prev is wrong.*W_h is transposed"),
         ("dW_h = delta.T @ h_prev", "dW_h = h_prev.T @ delta", r"dW_h is wrong.*product is transposed"),
-        ("db = delta.sum(axis=0)", "db = delta.mean(axis=0)", r"db is wrong"),
-        ("delta = dh * (1 - h**2)", "delta = dh * (1 - np.tanh(h)**2)", r"dx is wrong"),
+        ("db = delta.sum(axis=0)", "db = delta.mean(axis=0)", r"db is wrong.*averaged over the batch"),
+        ("delta = dh * (1 - h**2)", "delta = dh * (1 - np.tanh(h)**2)", r"dx is wrong.*already tanh\(a\)"),
         ("dW_e = delta.T @ x ", "dW_e = x.T @ delta ", r"dW_e has shape.*transposed"),
     ],
     ("04_rnn_language_model", "rnn_backward"): [

@@ -104,15 +104,19 @@ def check_rnn_step_backward(rnn_step_backward, rnn_step_forward):
         want = _grads_torch(x, h_prev, W_e, W_h, b, dh)
         h = np.tanh(h_prev @ W_h.T + x @ W_e.T + b)
         without_tanh_grad = dh  # the mistake of skipping tanh's derivative
+        delta = dh * (1 - h**2)
+        twice = dh * (1 - np.tanh(h) ** 2)  # tanh' from tanh(h), as if h were still the pre-activation
         mistakes = {
-            "dx": {"tanh's derivative (1 − h²) is left out": without_tanh_grad @ W_e},
+            "dx": {"tanh's derivative (1 − h²) is left out": without_tanh_grad @ W_e,
+                   "tanh′ is computed from tanh(h): h is already tanh(a), so tanh′(a) = 1 − h²": twice @ W_e},
             "dh_prev": {"tanh's derivative (1 − h²) is left out": without_tanh_grad @ W_h,
                         "W_h is transposed": (dh * (1 - h**2)) @ W_h.T},
             "dW_e": {"tanh's derivative (1 − h²) is left out": without_tanh_grad.T @ x},
             "dW_h": {"tanh's derivative (1 − h²) is left out": without_tanh_grad.T @ h_prev,
                      "the product is transposed (h_prevᵀ δ instead of δᵀ h_prev)":
                          h_prev.T @ (dh * (1 - h**2))},
-            "db": {"tanh's derivative (1 − h²) is left out": dh.sum(axis=0)},
+            "db": {"tanh's derivative (1 − h²) is left out": dh.sum(axis=0),
+                   "it is averaged over the batch rows instead of summed": delta.mean(axis=0)},
         }
         for name, value, reference in zip(BACKWARD_HINTS, got, want, strict=True):
             expect_close(name, value, reference, where=f"for a batch of {N} with D = {D}, H = {H}",
