@@ -12,6 +12,7 @@ what is wrong and carries on. They do raise for a misuse of the check itself.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -105,6 +106,35 @@ def check_close(
     return _report(name, False, message, quiet)
 
 
+def _function_name(fn) -> str:
+    """How a check names `fn`: its own name, or for a lambda the expression it computes
+    (`lambda x: apply_layers(x, net)` is called "apply_layers(x, net)"), never "<lambda>"."""
+    name = getattr(fn, "__name__", "")
+    if name and name != "<lambda>":
+        return name
+    try:
+        source = inspect.getsource(fn)
+    except (OSError, TypeError):
+        return "your function"
+    start = source.find("lambda")
+    colon = source.find(":", start)
+    if start < 0 or colon < 0:
+        return "your function"
+    body, depth = [], 0
+    for char in source[colon + 1:]:
+        if char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth -= 1
+        if depth < 0 or (depth == 0 and char in ",\n"):
+            break
+        body.append(char)
+    expression = " ".join("".join(body).split())
+    if not expression:
+        return "your function"
+    return expression if len(expression) <= 60 else expression[:59] + "…"
+
+
 def check_function(
     fn: Callable,
     reference: Callable,
@@ -116,7 +146,7 @@ def check_function(
     quiet: bool = False,
 ) -> CheckResult:
     """Does `fn(*case)` match `reference(*case)` on every case? Reports the first failure."""
-    name = name or getattr(fn, "__name__", "your function")
+    name = name or _function_name(fn)
     cases = list(cases)
     if not cases:
         raise ValueError("check_function: cases must hold at least one tuple of arguments")

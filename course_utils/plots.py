@@ -19,7 +19,7 @@ import numpy as np
 __all__ = [
     "CLASS_COLOURS", "CLASS_MARKERS",
     "grid_2d", "scatter_classes", "plot_decision_boundary", "update_decision_boundary", "boundary_lines",
-    "plot_loss_curve", "update_loss_curve", "freeze_layout", "Blitter",
+    "plot_loss_curve", "update_loss_curve", "freeze_layout", "pin_axis_labels", "Blitter",
 ]
 
 CLASS_COLOURS = ("#b2182b", "#2166ac")  # the two ends of RdBu: class 0, class 1
@@ -137,22 +137,27 @@ def plot_loss_curve(ax, losses, title: str = "Training loss", xlabel: str = "ste
                     reference_label: str | None = None, label: str | None = None):
     """Loss per step as a line (log scale by default: late progress stays visible).
 
-    `reference` draws a dotted horizontal line, e.g. log K, the loss of a uniform guess.
-    Returns the Line2D for update_loss_curve.
+    `reference` draws a dotted horizontal line, e.g. log K, the loss of a uniform guess, named
+    just above its right end (a legend box there would cover it). Returns the Line2D for
+    update_loss_curve.
     """
+    from matplotlib.transforms import blended_transform_factory
+
     losses = np.asarray(losses, dtype=np.float64)
     steps = np.arange(len(losses))
     (line,) = ax.plot(steps, losses, color="#3b528b", linewidth=1.8, label=label)
     if reference is not None:
-        ax.axhline(reference, color="0.35", linestyle=":", linewidth=1.2,
-                   label=reference_label or f"reference {reference:.3g}")
+        ax.axhline(reference, color="0.35", linestyle=":", linewidth=1.2)
+        ax.text(0.99, reference, reference_label or f"reference {reference:.3g}", color="0.3",
+                fontsize="small", ha="right", va="bottom",
+                transform=blended_transform_factory(ax.transAxes, ax.transData))
     if log:
         ax.set_yscale("log")
     ax.set_title(title)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.grid(True, which="major", alpha=0.3)
-    if reference is not None or label is not None:
+    if label is not None:
         ax.legend(loc="upper right", fontsize="small")
     _rescale_loss_axes(ax, losses, reference)
     return line
@@ -202,21 +207,39 @@ def freeze_layout(fig, dpi: float | None = None) -> None:
     fig.set_layout_engine("none")
 
 
+def pin_axis_labels(ax) -> None:
+    """Keep `ax`'s axis titles where the last layout put them (call after freeze_layout):
+    matplotlib moves them with the tick labels at every draw, so removing or changing tick
+    labels later would slide a title onto what is drawn beside the axes."""
+    to_axes = ax.transAxes.inverted()
+    x_top = ax.xaxis.label.get_window_extent().y1                  # va="top"
+    ax.xaxis.set_label_coords(0.5, to_axes.transform((0, x_top))[1])
+    y_right = ax.yaxis.label.get_window_extent().x1                # rotated, anchored at its right
+    ax.yaxis.set_label_coords(to_axes.transform((y_right, 0))[0], 0.5)
+
+
 class Blitter:
     """Redraw a dashboard's figure in milliseconds: everything static (axes, ticks, labels,
     fixed curves) is drawn once and kept as a picture; each frame restores that picture,
     draws only the artists that move, and encodes the PNG.
 
         blit = Blitter(plot.fig, dpi=plot.dpi)
-        blit.add(point, tangent)            # the artists that move, drawn in zorder
-        plot.image.value = blit.full()      # after a static change (limits, title, a curve)
-        plot.image.value = blit.frame()     # after moving only the added artists
+        blit.add(point, tangent)                  # the artists that move, drawn in zorder
+        ...                                       # set everything: limits, titles, artists
+        plot.image.value = blit.show(key=name)    # the figure as it stands now
 
-    A full redraw costs what savefig costs; a frame skips all text, which is most of it.
-    `full(key=...)` also keeps the static picture under a key (e.g. the axes limits it was
-    drawn with); `use(key)` brings it back later without drawing. `layout=False` keeps the
-    figure's own positions (set by hand with subplots_adjust) instead of laying it out once.
+    A kept picture is right only for the static state it was drawn in. That state is `key`
+    (whatever the caller changes besides limits: a title, a curve, tick labels) together with
+    every axes' limits and scales, which `show` reads itself: a picture is reused only when
+    both match, so a dashboard cannot show new artists on an old picture's axes. A new state
+    costs what savefig costs (the picture is drawn and kept, up to `keep` of them); a known one
+    skips all text, which is most of a redraw. `layout=False` keeps the figure's own
+    positions (set by hand) instead of laying it out once on the first draw.
+
+    `Blitter.reuse = False` (for tests) draws every frame in full, reusing nothing.
     """
+
+    reuse = True
 
     def __init__(self, fig, dpi: float = 90, compress_level: int = 1, layout: bool = True,
                  keep: int = 16):
@@ -226,9 +249,10 @@ class Blitter:
         self.dpi = dpi
         self.compress_level = compress_level  # PNG: fast over small, the bytes stay local
         self.layout = layout
-        self.keep = keep  # how many static pictures `full(key=...)` remembers
+        self.keep = keep  # how many static pictures are remembered
         self.artists: list = []
         self._background = None
+        self._state = None
         self._saved: dict = {}
         self._laid_out = not layout
         if not isinstance(fig.canvas, FigureCanvasAgg):
@@ -251,35 +275,50 @@ class Blitter:
         self.artists = [a for a in self.artists if a is not artist]
         artist.remove()
 
+    def static_state(self, key=None) -> tuple:
+        """`key` with every axes' limits and scales: what a kept picture depends on."""
+        return (key, tuple((ax.get_xlim(), ax.get_ylim(), ax.get_xscale(), ax.get_yscale(),
+                            ax.get_visible()) for ax in self.fig.axes))
+
+    def show(self, key=None) -> bytes:
+        """The figure as it stands, as PNG bytes: the kept picture of this static state (see
+        the class) with the moving artists drawn on it, or a new picture, drawn and kept."""
+        state = self.static_state(key)
+        if not (self.reuse and self._laid_out):
+            return self._draw(state)
+        if state != self._state:
+            if state not in self._saved:
+                return self._draw(state)
+            self._background, self._state = self._saved[state], state
+        return self._frame()
+
     def full(self, relayout: bool = False, key=None) -> bytes:
-        """Draw the static picture anew (laying out the figure the first time or on request,
-        which forgets the kept pictures: the axes may have moved), then a frame on it."""
-        if self.layout and (relayout or not self._laid_out):
+        """Draw the static picture anew (laying out the figure again on request, which forgets
+        the kept pictures: the axes may have moved) and keep it, then a frame on it."""
+        if relayout and self.layout:
+            self._laid_out = False
+        return self._draw(self.static_state(key))
+
+    def frame(self) -> bytes:
+        """After moving only the added artists: the same as `show` with the last key."""
+        return self.show(self._state[0] if self._state else None)
+
+    def _draw(self, state) -> bytes:
+        if not self._laid_out:
             freeze_layout(self.fig, self.dpi)
             self._laid_out = True
             self._saved.clear()
+            state = self.static_state(state[0])   # the layout may have moved the limits
         canvas = self.fig.canvas
         canvas.draw()
-        self._background = canvas.copy_from_bbox(self.fig.bbox)
-        if key is not None:
-            self._saved.pop(key, None)
-            self._saved[key] = self._background
-            while len(self._saved) > self.keep:
-                self._saved.pop(next(iter(self._saved)))  # the oldest
-        return self.frame()
+        self._background, self._state = canvas.copy_from_bbox(self.fig.bbox), state
+        self._saved.pop(state, None)
+        self._saved[state] = self._background
+        while len(self._saved) > self.keep:
+            self._saved.pop(next(iter(self._saved)))  # the oldest
+        return self._frame()
 
-    def use(self, key) -> bool:
-        """Take the static picture kept under `key` (True), or report there is none (False).
-        The caller must have put the static artists back into that picture's state."""
-        if key not in self._saved:
-            return False
-        self._background = self._saved[key]
-        return True
-
-    def frame(self) -> bytes:
-        """The static picture with the moving artists drawn on it, as PNG bytes."""
-        if self._background is None:
-            return self.full()
+    def _frame(self) -> bytes:
         canvas = self.fig.canvas
         canvas.restore_region(self._background)
         for artist in sorted(self.artists, key=lambda a: a.get_zorder()):
@@ -296,47 +335,13 @@ class Blitter:
 
 
 # --------------------------------------------------------------------------------------
-# Text coloured character by character (lessons 05-06 dashboards)
+# Tokens, axis limits and labels (the dashboards of lessons 01-07)
 # --------------------------------------------------------------------------------------
 
 
 def printable_token(token: str) -> str:
     """A token as it can be shown on an axis or in a readout: space ␣, newline ⏎, tab ⇥."""
     return {" ": "␣", "\n": "⏎", "\t": "⇥", "": "∅"}.get(token, token)
-
-
-def text_spans_html(tokens, values, cmap: str = "RdBu_r", vmax: float = 1.0, highlight=None,
-                    underline=None, joiner: str = "") -> str:
-    """Tokens as HTML spans on a background coloured by their values.
-
-    A value v is drawn with the colour map at 0.5 + 0.5·clip(v / vmax, −1, 1), so on a diverging
-    map 0 is white; pass values in [−1, 1] for a sequential map (−1 its first colour). The
-    token at index `highlight` is outlined; where the boolean array `underline` is true the
-    token is underlined in orange. Newlines are shown as ⏎ followed by a line break. The text
-    colour is black or white, whichever reads better on the background.
-    """
-    import html
-
-    from matplotlib import colormaps
-    from matplotlib.colors import to_hex
-
-    values = np.asarray(values, dtype=np.float64)
-    if len(values) != len(tokens):
-        raise ValueError(f"text_spans_html: {len(tokens)} tokens but {len(values)} values")
-    rgba = colormaps[cmap](0.5 + 0.5 * np.clip(values / vmax, -1, 1))          # (T, 4)
-    light = rgba[:, :3] @ np.array([0.2126, 0.7152, 0.0722]) > 0.5
-    underline = np.zeros(len(tokens), bool) if underline is None else np.asarray(underline, bool)
-    spans = []
-    for index, token in enumerate(tokens):
-        style = (f"background:{to_hex(rgba[index])};color:{'#000' if light[index] else '#fff'};"
-                 "white-space:pre-wrap;font-family:monospace;")
-        if underline[index]:
-            style += "border-bottom:2px solid #e08214;"
-        if index == highlight:
-            style += "outline:2px solid #222;"
-        shown = "⏎<br>" if token == "\n" else html.escape(token)
-        spans.append(f'<span title="{values[index]:+.2f}" style="{style}">{shown}</span>')
-    return joiner.join(spans)
 
 
 def nice_bound(value: float) -> float:
@@ -352,4 +357,147 @@ def nice_bound(value: float) -> float:
     return float(10.0 ** (exponent + 1))
 
 
-__all__ += ["printable_token", "text_spans_html", "nice_bound"]
+def place_labels(ax, points, labels, font_px: float, gap_px: float = 7.0) -> list[tuple]:
+    """Where to write a label beside each point of `points` (n, 2, data coordinates) so that no
+    label overlaps another label or point, or leaves the axes: for each label in turn, the first
+    free place of right, left, above, below and the four diagonals (else the least crowded).
+    Returns (dx, dy, ha, va) per label: an offset in pixels from its point and the alignment
+    (label sizes are estimated from the number of characters, about 0.6 em each)."""
+    inside = ax.get_window_extent()
+    places = [(gap_px, 0, "left", "center"), (-gap_px, 0, "right", "center"),
+              (0, gap_px, "center", "bottom"), (0, -gap_px, "center", "top"),
+              (gap_px, gap_px, "left", "bottom"), (-gap_px, gap_px, "right", "bottom"),
+              (gap_px, -gap_px, "left", "top"), (-gap_px, -gap_px, "right", "top")]
+    where = ax.transData.transform(np.asarray(points, dtype=float))
+    taken = [(x - gap_px, y - gap_px, x + gap_px, y + gap_px) for x, y in where]   # the points themselves
+    chosen = []
+    for (x, y), text in zip(where, labels, strict=True):
+        width, height = 0.62 * font_px * len(text) + 4, 1.2 * font_px
+        best, best_overlap = places[0], np.inf
+        for dx, dy, ha, va in places:
+            left = x + dx - {"left": 0, "center": width / 2, "right": width}[ha]
+            bottom = y + dy - {"bottom": 0, "center": height / 2, "top": height}[va]
+            box = (left, bottom, left + width, bottom + height)
+            outside = (box[0] < inside.x0 or box[2] > inside.x1 or box[1] < inside.y0 or box[3] > inside.y1)
+            overlap = sum(max(0, min(box[2], b[2]) - max(box[0], b[0]))
+                          * max(0, min(box[3], b[3]) - max(box[1], b[1])) for b in taken)
+            overlap += 1e6 if outside else 0
+            if overlap < best_overlap:
+                best, best_overlap, best_box = (dx, dy, ha, va), overlap, box
+            if overlap == 0:
+                break
+        taken.append(best_box)
+        chosen.append(best)
+    return chosen
+
+
+def nice_limits(low: float, high: float, bins: int = 6) -> tuple[float, float]:
+    """Limits on round tick values (steps 1, 2, 2.5, 5 × 10^k) that hold [low, high] with a
+    little room: an axis fitted to what it shows, in few distinct settings."""
+    from matplotlib.ticker import MaxNLocator
+
+    low, high = float(low), float(high)
+    if not (np.isfinite(low) and np.isfinite(high)):
+        return -1.0, 1.0
+    pad = 0.02 * (high - low) or 0.5 * max(abs(low), 1e-3)
+    low, high = low - pad, high + pad
+    ticks = MaxNLocator(nbins=bins, steps=[1, 2, 2.5, 5, 10]).tick_values(low, high)
+    return float(ticks[ticks <= low].max()), float(ticks[ticks >= high].min())
+
+
+def fixed_width_labels(axis, width: int = 5) -> None:
+    """Tick labels of `axis` (e.g. ax.yaxis) as %g, right-aligned in `width` digit widths (padded
+    with figure spaces): the label column keeps its width whatever the limits, so a layout made
+    once still fits when a dashboard changes the limits."""
+    from matplotlib.ticker import FuncFormatter
+
+    def label(value, _position):
+        return f"{value:g}".replace("-", "\u2212").rjust(width, "\u2007")
+
+    axis.set_major_formatter(FuncFormatter(label))
+
+
+__all__ += ["printable_token", "nice_bound", "nice_limits",
+            "fixed_width_labels", "place_labels"]
+
+
+# --------------------------------------------------------------------------------------
+# Heatmaps of many units (time × unit): which rows to show, in which order
+# --------------------------------------------------------------------------------------
+
+
+def _correlations(states):
+    """(H, H) correlation of the units' values over time; a constant unit correlates 0."""
+    states = np.asarray(states, dtype=np.float64)
+    centred = states - states.mean(axis=0)
+    norms = np.sqrt((centred ** 2).sum(axis=0))
+    scaled = centred / np.where(norms > 1e-12, norms, np.inf)
+    return scaled.T @ scaled
+
+
+def similar_units(states, unit: int, k: int):
+    """The `k` units of `states` (T, H) whose values over time follow `unit`'s most closely,
+    by the size of their correlation: `unit` first, then the others from the most positively
+    to the most negatively correlated (units that mirror it). Returns (ids (k,), correlations)."""
+    states = np.asarray(states, dtype=np.float64)
+    H = states.shape[1]
+    if not 0 <= unit < H:
+        raise ValueError(f"similar_units: unit must be in 0..{H - 1}, got {unit}")
+    correlation = _correlations(states)[unit]
+    correlation[unit] = np.inf                       # the unit itself comes first
+    chosen = np.argsort(-np.abs(correlation), kind="stable")[:min(k, H)]
+    ids = chosen[np.argsort(-correlation[chosen], kind="stable")]
+    correlation[unit] = 1.0
+    return ids, correlation[ids]
+
+
+def clustered_units(states):
+    """Every unit of `states` (T, H), ordered so that units whose values move together sit
+    next to each other: average-linkage clustering on 1 − correlation, leaves in optimal order.
+    A heatmap in this order shows bands where unordered rows look like noise."""
+    from scipy.cluster.hierarchy import leaves_list, linkage
+    from scipy.spatial.distance import squareform
+
+    states = np.asarray(states, dtype=np.float64)
+    if states.shape[1] < 3:
+        return np.arange(states.shape[1])
+    distance = np.clip(1.0 - _correlations(states), 0.0, 2.0)
+    np.fill_diagonal(distance, 0.0)
+    tree = linkage(squareform(distance, checks=False), "average", optimal_ordering=True)
+    return leaves_list(tree)
+
+
+ROW_MODES = {"similar": "the {k} units most like the chosen one",
+             "clustered": "all units, similar ones together",
+             "index": "all units, by number"}
+SIMILAR_ROWS = 24
+ROW_AXIS_LABELS = {"similar": "units, most like the chosen first",   # the heatmap's y axis, per mode
+                   "clustered": "all {H} units, alike together", "index": "all {H} units, by number"}
+
+
+def heatmap_rows(states, unit: int, rows: str = "similar", k: int = SIMILAR_ROWS):
+    """Which units a heatmap of `states` (T, H) shows, top to bottom.
+
+    "similar": the chosen unit, then the k − 1 units whose values over this text follow it most
+    closely (by |correlation|, positive ones first): big enough to read, and neighbours move
+    together. "clustered": every unit, similar ones together. "index": every unit in order."""
+    if rows not in ROW_MODES:
+        raise ValueError(f"heatmap_rows: rows must be one of {list(ROW_MODES)}, got {rows!r}")
+    if rows == "similar":
+        return similar_units(states, unit, k)[0]
+    if rows == "clustered":
+        return clustered_units(states)
+    return np.arange(np.shape(states)[1])
+
+
+def heatmap_rows_html(order, rows: str, what: str = "values") -> str:
+    """A readout line naming the heatmap's units top to bottom ("similar" mode only: the other
+    modes show every unit)."""
+    if rows != "similar":
+        return ""
+    return (f"<br>Heatmap rows, top to bottom ({what} most like unit {order[0]}'s first): "
+            + ", ".join(str(u) for u in order))
+
+
+__all__ += ["heatmap_rows_html", "similar_units", "clustered_units", "heatmap_rows",
+            "ROW_MODES", "SIMILAR_ROWS", "ROW_AXIS_LABELS"]

@@ -3,122 +3,66 @@
 For each notebook in notebooks/: open it in a real JupyterLab, wait until its kernel is
 really idle (the server's session API, not the toolbar), Run All Cells from the menu, wait for
 every cell to finish, and check the saved notebook for error outputs and the page for dialogs.
-Then, for every dashboard on the page (`.cu-dashboard`), act on its controls as a person
-would (keys on a slider, typing in a text box, clicking a button, picking from a list) and
-check that its readout text and its plot image changed: the `<img>` source and the pixels.
-Screenshots go to test-artifacts/browser/ (git-ignored).
+Then, for every dashboard on the page (`.cu-dashboard`), in a 1400 × 1000 window:
+
+- act on each of its controls once, as a person would (keys on a slider, typing in a text
+  box, clicking a button, picking from a list, pointing at or clicking a character of a text
+  strip): what must change (readout text, plot: the `<img>` source and the pixels; the strip's
+  panel: the character pointed at, with its values) changes; no control label or chosen option
+  is cut; the plot fills the output's width. One screenshot per control goes to
+  test-artifacts/browser/.
+- play a few seeded random sequences of such actions, then compare the painted `<img>` (read
+  back from the page) with a fresh full render of the same state, made in the notebook's own
+  kernel (KernelProbe): the dashboard built again from its cell's expression with no kept
+  pictures and given the same control values.
+- time the dashboard's main action, from the key press or click to the new image painted:
+  median and 90th percentile, in test-artifacts/browser/latency.json (bench/figures_browser.py
+  reports the same measurement).
 
 Without Chromium the tests skip with a message, except under CI=true, where they fail.
 """
 
 from __future__ import annotations
 
+import base64
 import io
-import re
-import shutil
+import json
 import time
 from pathlib import Path
 
 import nbformat
+import numpy as np
 import pytest
-from browser_lab import CHROMIUM, LabServer, launch_chromium
+from browser_lab import (
+    DASHBOARD_ACTIONS,
+    LATENCY_REPEATS,
+    RANDOM_SEQUENCES,
+    RANDOM_STEPS,
+    REPLAY,
+    RESETS,
+    KernelProbe,
+    LabServer,
+    chromium_or_skip,
+    dashboard_name,
+    latency_summary,
+    measure_latency,
+    open_notebook,
+    perform,
+    plot_state,
+    readout_state,
+    run_all,
+    strips_painted,
+    wait_quiet,
+)
 
-from conftest import IN_CI, ROOT
+from conftest import ROOT
 
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
 LESSONS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
-RUN_ALL_TIMEOUT_S = 300
-
-# What a person does with each dashboard, and what must change. Every dashboard found on a
-# page must be listed here: a new dashboard without an entry fails the test.
-#   kind: "slider" (keys on the handle), "text" (type, then Enter), "click", "select" (an option
-#   label), "checkbox", "hover" / "strip-click" (the pointer on, or a click on, character `index`
-#   of a text strip); value: keys/text/label; expect: what must change ("plot", "readout"), or
-#   "detail": the strip's panel shows that character.
-DASHBOARD_ACTIONS: dict[str, list[dict]] = {
-    # 00 word vectors
-    "analogy": [{"kind": "text", "control": "cu-analogy-c", "value": "he", "expect": ("plot", "readout")}],
-    "similarity": [{"kind": "text", "control": "cu-similarity-word", "value": "stock",
-                    "expect": ("plot", "readout")}],
-    # 03 window LM, 04 RNN LM
-    "growth": [{"kind": "slider", "control": "cu-growth-n", "value": "ArrowRight", "times": 1,
-                "expect": ("plot", "readout")}],
-    "hidden": [{"kind": "text", "control": "cu-hidden-text", "value": "Police said on Monday",
-                "expect": ("plot",)},
-               {"kind": "hover", "control": "cu-hidden-strip", "index": 7, "expect": ("detail",)},
-               # A click on a character sets the step: the heatmap's column and the bars follow.
-               {"kind": "strip-click", "control": "cu-hidden-strip", "index": 3,
-                "expect": ("plot", "readout")}],
-    "sampling": [{"kind": "click", "control": "cu-sampling-new", "expect": ("readout",)}],
-    # 05 RNN limitations, 06 LSTM
-    "gradflow": [{"kind": "click", "control": "cu-gradflow-clip", "expect": ("plot", "readout")}],
-    "gates": [{"kind": "slider", "control": "cu-gates-unit", "value": "ArrowRight", "times": 1,
-               "expect": ("plot", "readout")},
-              {"kind": "hover", "control": "cu-gates-strip", "index": 8, "expect": ("detail",)}],
-    "connect": [{"kind": "slider", "control": "cu-connect-target", "value": "ArrowLeft", "times": 3,
-                 "expect": ("plot", "readout")},
-                {"kind": "hover", "control": "cu-connect-strip", "index": 4, "expect": ("detail",)},
-                # A click on a character re-targets the view: that character is predicted.
-                {"kind": "strip-click", "control": "cu-connect-strip", "index": 12,
-                 "expect": ("plot", "readout")}],
-    "cells": [{"kind": "select", "control": "cu-cells-pattern", "value": "inside a number",
-               "expect": ("plot", "readout")},
-              {"kind": "hover", "control": "cu-cells-strip", "index": 5, "expect": ("detail",)}],
-    # 07 bidirectional
-    "bidirectional": [{"kind": "text", "control": "cu-bidirectional-text",
-                       "value": "the bank is on the river", "expect": ("plot", "readout")},
-                      {"kind": "hover", "control": "cu-bidirectional-strip", "index": 4,
-                       "expect": ("detail",)}],
-    # 01 perceptron
-    "activation": [
-        {"kind": "slider", "control": "cu-activation-z", "value": "ArrowRight", "times": 40,
-         "expect": ("plot", "readout")},
-        {"kind": "select", "control": "cu-activation-function", "value": "tanh",
-         "expect": ("plot", "readout")},
-    ],
-    "perceptron": [
-        {"kind": "slider", "control": "cu-perceptron-w1", "value": "ArrowRight", "times": 10,
-         "expect": ("plot", "readout")},
-        {"kind": "select", "control": "cu-perceptron-dataset", "value": "XOR", "expect": ("plot",)},
-    ],
-    # 02 feed-forward network
-    "training": [
-        {"kind": "click", "control": "cu-training-step", "expect": ("plot", "readout")},
-        {"kind": "click", "control": "cu-training-run", "expect": ("plot", "readout")},
-        # Reset after training: back to fresh weights, so the boundary and loss change.
-        {"kind": "click", "control": "cu-training-reset", "expect": ("plot", "readout")},
-        {"kind": "slider", "control": "cu-training-width", "value": "ArrowRight", "times": 4,
-         "expect": ("plot", "readout")},
-    ],
-    "demo": [
-        {"kind": "slider", "control": "cu-demo-scale", "value": "ArrowRight", "times": 3,
-         "expect": ("plot", "readout")},
-        {"kind": "text", "control": "cu-demo-title", "value": "hello", "expect": ("plot",)},
-        {"kind": "click", "control": "cu-demo-flip", "expect": ("plot", "readout")},
-        {"kind": "select", "control": "cu-demo-colour", "value": "orange", "expect": ("plot",)},
-    ],
-}
+VIEWPORT = {"width": 1400, "height": 1000}   # the issue's reference: JupyterLab with its file browser open
 
 
-def chromium_or_skip():
-    if CHROMIUM.is_file() and shutil.which(str(CHROMIUM)):
-        return
-    message = (f"browser tests need Chromium at {CHROMIUM}: install it with "
-               "`apt-get install chromium` (or set COURSE_CHROMIUM to another Chromium binary)")
-    if IN_CI:
-        pytest.fail(message + " — required when CI=true")
-    pytest.skip(message)
 
-
-@pytest.fixture(scope="module")
-def browser():
-    chromium_or_skip()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        instance = launch_chromium(playwright)
-        yield instance
-        instance.close()
 
 
 def start_lab(tmp_path_factory, notebooks):
@@ -134,44 +78,6 @@ def lab(tmp_path_factory):
 
 
 # -- driving a notebook ---------------------------------------------------------------------
-
-
-def wait_kernel_idle(lab: LabServer, notebook: str, timeout: float = 120) -> None:
-    """Idle according to the server for 1 s in a row (a starting kernel flickers)."""
-    deadline = time.monotonic() + timeout
-    idle_since = None
-    while time.monotonic() < deadline:
-        state = lab.kernel_state(notebook)
-        if state == "idle":
-            idle_since = idle_since or time.monotonic()
-            if time.monotonic() - idle_since >= 1.0:
-                return
-        else:
-            idle_since = None
-        time.sleep(0.2)
-    raise AssertionError(f"{notebook}: kernel not idle after {timeout} s (state {state!r})")
-
-
-def open_notebook(page, lab: LabServer, notebook: str) -> None:
-    page.goto(lab.url(notebook))
-    page.wait_for_selector(".jp-NotebookPanel .jp-Cell", timeout=90_000)
-    wait_kernel_idle(lab, notebook)
-
-
-def run_all(page, lab: LabServer, notebook: str, timeout: float = RUN_ALL_TIMEOUT_S) -> float:
-    start = time.monotonic()
-    page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
-    page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
-    prompts = page.locator(".jp-NotebookPanel:visible .jp-CodeCell .jp-InputPrompt")
-    deadline = start + timeout
-    while time.monotonic() < deadline:
-        texts = [t.strip() for t in prompts.all_inner_texts()]
-        finished = texts and all(re.fullmatch(r"\[\d+\]:", t) for t in texts)
-        if finished and lab.kernel_state(notebook) == "idle":
-            return time.monotonic() - start
-        time.sleep(0.5)
-    pending = [i for i, t in enumerate(prompts.all_inner_texts()) if not re.fullmatch(r"\[\d+\]:", t.strip())]
-    raise AssertionError(f"{notebook}: cells {pending[:10]} not finished after {timeout} s")
 
 
 def saved_outputs(page, lab: LabServer, notebook: str) -> nbformat.NotebookNode:
@@ -205,77 +111,115 @@ def assert_no_dialog(page, notebook: str) -> None:
 # -- driving a dashboard ----------------------------------------------------------------------
 
 
-def dashboard_name(element) -> str:
-    classes = element.get_attribute("class").split()
-    names = [c[3:] for c in classes if c.startswith("cu-") and c != "cu-dashboard"]
-    assert len(names) == 1, f"a dashboard must carry exactly one cu-<name> class, got {classes}"
-    return names[0]
-
-
-def plot_state(dashboard) -> list[str]:
-    return [img.get_attribute("src") or "" for img in dashboard.locator("img.cu-plot").all()]
-
-
-def readout_state(dashboard) -> list[str]:
-    return [r.inner_text() for r in dashboard.locator(".cu-readout").all()]
-
-
-def perform(dashboard, page, action: dict) -> None:
-    control = action["control"]
-    kind = action["kind"]
-    if kind == "slider":
-        handle = dashboard.locator(f".{control} .noUi-handle").first
-        handle.focus()
-        for _ in range(action.get("times", 1)):
-            page.keyboard.press(action["value"])
-    elif kind == "text":
-        box = dashboard.locator(f".{control} input, .{control} textarea").first
-        box.click()
-        box.press("Control+a")
-        box.press_sequentially(action["value"], delay=30)
-        box.press("Enter")
-    elif kind == "click":
-        dashboard.locator(f"button.{control}, .{control} button").first.click()
-    elif kind == "select":
-        dashboard.locator(f"select.{control}, .{control} select").first.select_option(
-            label=action["value"])
-    elif kind == "checkbox":
-        dashboard.locator(f".{control} input[type=checkbox]").first.click()
-    elif kind == "hover":
-        dashboard.locator(f".{control} .cu-strip-char").nth(action["index"]).hover()
-    elif kind == "strip-click":
-        dashboard.locator(f".{control} .cu-strip-char").nth(action["index"]).click()
-    else:
-        raise ValueError(f"unknown action kind {kind!r} for {control}")
-
-
-def wait_until_settled(dashboard, before_src: list[str], timeout: float = 30) -> list[str]:
-    """Wait until the plot source changed and then stayed the same for 0.6 s."""
-    deadline = time.monotonic() + timeout
-    last, stable_since = plot_state(dashboard), None
-    while time.monotonic() < deadline:
-        time.sleep(0.1)
-        current = plot_state(dashboard)
-        if current != last:
-            last, stable_since = current, None
-            continue
-        if current != before_src:
-            stable_since = stable_since or time.monotonic()
-            if time.monotonic() - stable_since >= 0.6:
-                return current
-    return last
-
-
 def pixel_difference(before: bytes, after: bytes) -> float:
     """Mean absolute difference per channel (0-255) of two screenshots; 255 if sizes differ."""
-    import numpy as np
-    from PIL import Image
-
-    a = np.asarray(Image.open(io.BytesIO(before)).convert("RGB"), dtype=np.float64)
-    b = np.asarray(Image.open(io.BytesIO(after)).convert("RGB"), dtype=np.float64)
+    a, b = decode(before), decode(after)
     if a.shape != b.shape:
         return 255.0
     return float(np.abs(a - b).mean())
+
+
+def decode(png: bytes) -> np.ndarray:
+    from PIL import Image
+
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB"), dtype=np.int16)
+
+
+def painted_png(dashboard) -> bytes:
+    """The plot as the page shows it: the decoded <img>, drawn at its natural size on a canvas."""
+    data_url = dashboard.locator("img.cu-plot").first.evaluate("""(img) => {
+        const canvas = document.createElement('canvas');
+        canvas.width = img.naturalWidth;
+        canvas.height = img.naturalHeight;
+        canvas.getContext('2d').drawImage(img, 0, 0);
+        return canvas.toDataURL('image/png');
+    }""")
+    return base64.b64decode(data_url.split(",", 1)[1])
+
+
+def mismatch(painted: bytes, fresh: bytes) -> str | None:
+    """None when the two images agree (the tolerance of test_widgets_equivalence)."""
+    a, b = decode(painted), decode(fresh)
+    if a.shape != b.shape:
+        return f"sizes differ: painted {a.shape[1]}×{a.shape[0]}, fresh {b.shape[1]}×{b.shape[0]}"
+    off = np.abs(a - b).max(axis=2) > 32
+    return f"{off.sum()} pixels ({100 * off.mean():.2f} %) differ" if off.mean() > 5e-4 else None
+
+
+# Run in the notebook's kernel: build the dashboard `name` again from the expression that made
+# it (the last line of its cell, found through IPython's Out/In), with no kept pictures, bring
+# it to the shown one's control values (then press the buttons in `replay`), print both PNGs.
+# Controls are found as the headless tests find them (bench/widget_latency.find_control).
+FRESH_RENDER = """
+def _cu_fresh_render(name, replay):
+    import ast, base64, json, sys
+    if BENCH not in sys.path:
+        sys.path.insert(0, BENCH)
+    from widget_latency import find_control
+    from course_utils.plots import Blitter
+
+    ip = get_ipython()
+    made = [(n, box) for n, box in ip.user_ns["Out"].items()
+            if f"cu-{name}" in getattr(box, "_dom_classes", ())]
+    number, box = made[-1]
+    last = ast.parse(ip.user_ns["In"][number]).body[-1]
+
+    def controls(view):
+        found, stack = [], [view]
+        while stack:
+            widget = stack.pop(0)
+            classes = [c for c in getattr(widget, "_dom_classes", ()) if c.startswith(f"cu-{name}-")]
+            if classes and hasattr(widget, "value") and not hasattr(widget, "on_click"):
+                found.append((classes[0], widget))
+            stack = list(getattr(widget, "children", ())) + stack
+        return found
+
+    Blitter.reuse = False
+    try:
+        fresh = eval(compile(ast.Expression(last.value), "<fresh>", "eval"), ip.user_ns)
+        for _ in range(3):   # again while one control moves another (a typed regex picks its pattern)
+            differ = [(css_class, widget) for css_class, widget in controls(box)
+                      if find_control(fresh, css_class).value != widget.value]
+            for css_class, widget in differ:
+                find_control(fresh, css_class).value = widget.value
+        for css_class in replay:
+            find_control(fresh, css_class).click()
+        png = find_control(fresh, "cu-plot").value
+    finally:
+        Blitter.reuse = True
+    print(json.dumps({"fresh": base64.b64encode(png).decode(),
+                      "kernel": base64.b64encode(find_control(box, "cu-plot").value).decode()}))
+"""
+
+
+def install_fresh_render(probe: KernelProbe) -> None:
+    probe.run(f"BENCH = {str(ROOT / 'bench')!r}\n" + FRESH_RENDER)
+
+
+def fresh_render(probe: KernelProbe, name: str, replay: list[str]) -> tuple[bytes, bytes]:
+    """(a fresh full render of the dashboard's current state, the PNG the kernel last sent)."""
+    out = json.loads(probe.run(f"_cu_fresh_render({name!r}, {replay!r})").strip().splitlines()[-1])
+    return base64.b64decode(out["fresh"]), base64.b64decode(out["kernel"])
+
+
+def random_action(rng, dashboard, spec: list[dict]) -> dict:
+    """One action for a random sequence: a control, and a value (sliders go left or right a few
+    steps, so they often come back; selects take any option; texts one of their values)."""
+    pool = [a for a in spec if a.get("random", True)]
+    action = dict(pool[rng.integers(len(pool))])
+    if action["kind"] == "slider":
+        action.update(value=["ArrowLeft", "ArrowRight"][rng.integers(2)], times=int(rng.integers(1, 4)))
+    elif action["kind"] == "select":
+        select = dashboard.locator(f"select.{action['control']}, .{action['control']} select").first
+        options = select.evaluate("(s) => [...s.options].map((o) => o.label)")
+        action["value"] = options[rng.integers(len(options))]
+    elif action["kind"] == "text":
+        choices = [action["value"], *action.get("values", [])]
+        action["value"] = choices[rng.integers(len(choices))]
+    elif action["kind"] == "strip-click":   # any character of the text on show
+        count = dashboard.locator(f".{action['control']} .cu-strip-char").count()
+        action["index"] = int(rng.integers(count))
+    return action
 
 
 def assert_strip_detail(dashboard, action: dict, where: str) -> None:
@@ -294,43 +238,123 @@ def assert_strip_detail(dashboard, action: dict, where: str) -> None:
     assert detail.locator(".cu-strip-row").count() >= 1, f"{where}: the panel shows no values"
 
 
-def exercise_dashboards(page, notebook: str, shots: Path) -> list[str]:
-    """Act on every dashboard of the page; return the names exercised."""
-    exercised = []
+def truncated_labels(dashboard) -> list[str]:
+    """Control labels and chosen options that do not fit their box (shown cut or with …)."""
+    return dashboard.evaluate("""(root) => {
+        const cut = [];
+        for (const label of root.querySelectorAll('.widget-label, .widget-readout')) {
+            if (label.offsetParent && label.scrollWidth > label.clientWidth + 1) cut.push(label.textContent);
+        }
+        const canvas = document.createElement('canvas').getContext('2d');
+        for (const select of root.querySelectorAll('select')) {
+            const style = getComputedStyle(select);
+            canvas.font = `${style.fontSize} ${style.fontFamily}`;
+            const text = select.options[select.selectedIndex]?.label || '';
+            const room = select.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+            if (select.offsetParent && canvas.measureText(text).width > room) cut.push(text);
+        }
+        return cut;
+    }""")
+
+
+def plot_width_share(dashboard) -> float:
+    """The plot's width on screen as a share of the output area's."""
+    return dashboard.locator("img.cu-plot").first.evaluate("""(img) => {
+        const area = img.closest('.jp-OutputArea-output') || img.parentElement;
+        return img.getBoundingClientRect().width / area.getBoundingClientRect().width;
+    }""")
+
+
+def exercise_dashboards(page, lab: LabServer, notebook: str, shots: Path, seed: int = 0) -> dict:
+    """Act on every dashboard of the page; return {name: latency summary}."""
+    results = {}
     dashboards = page.locator(".jp-NotebookPanel:visible .cu-dashboard")
-    for index in range(dashboards.count()):
-        dashboard = dashboards.nth(index)
-        name = dashboard_name(dashboard)
-        assert name in DASHBOARD_ACTIONS, (
-            f"{notebook}: dashboard {name!r} has no entry in DASHBOARD_ACTIONS: say how a person "
-            "uses it and what must change")
-        dashboard.scroll_into_view_if_needed()
-        assert dashboard.locator("img.cu-plot").count() >= 1, f"{name}: no plot rendered"
-        dashboard.locator("img.cu-plot").first.wait_for(state="visible", timeout=30_000)
-        for step, action in enumerate(DASHBOARD_ACTIONS[name]):
-            before_src, before_text = plot_state(dashboard), readout_state(dashboard)
-            before_png = dashboard.screenshot()
-            (shots / f"{name}-{step}-before.png").write_bytes(before_png)
+    probe = KernelProbe(lab, notebook)
+    try:
+        install_fresh_render(probe)
+        for index in range(dashboards.count()):
+            dashboard = dashboards.nth(index)
+            name = dashboard_name(dashboard)
+            assert name in DASHBOARD_ACTIONS, (
+                f"{notebook}: dashboard {name!r} has no entry in DASHBOARD_ACTIONS: say how a person "
+                "uses it and what must change")
+            results[name] = exercise_dashboard(page, lab, notebook, dashboard, name, shots, probe,
+                                               seed + index)
+    finally:
+        probe.close()
+    return results
+
+
+def exercise_dashboard(page, lab, notebook, dashboard, name, shots, probe, seed) -> dict:
+    spec = DASHBOARD_ACTIONS[name]
+    dashboard.scroll_into_view_if_needed()
+    assert dashboard.locator("img.cu-plot").count() >= 1, f"{name}: no plot rendered"
+    dashboard.locator("img.cu-plot").first.wait_for(state="visible", timeout=30_000)
+    wait_quiet(page, lab, notebook, dashboard)
+    dashboard.screenshot(path=str(shots / f"{name}-first.png"))
+    share = plot_width_share(dashboard)
+    assert share > 0.97, f"{notebook}: {name}: the plot fills {100 * share:.0f} % of the output's width"
+    clicks = []   # presses since the last reset, for a fresh render of a history
+    # 1. every control once, as scripted: what must change changes; one screenshot per control
+    for action in spec:
+        before_src, before_text = plot_state(dashboard), readout_state(dashboard)
+        before_strips = strips_painted(dashboard)
+        before_png = dashboard.screenshot()
+        perform(dashboard, page, action)
+        wait_quiet(page, lab, notebook, dashboard)
+        after_png = dashboard.screenshot()
+        (shots / f"{name}-{action['control'].removeprefix('cu-')}.png").write_bytes(after_png)
+        where = f"{notebook}: {name}: {action['kind']} on {action['control']}"
+        if "plot" in action["expect"]:
+            assert plot_state(dashboard) != before_src, f"{where}: the plot image did not change"
+            difference = pixel_difference(before_png, after_png)
+            assert difference > 0.05, f"{where}: the pixels did not change ({difference:.3f})"
+        if "readout" in action["expect"]:
+            assert readout_state(dashboard) != before_text, f"{where}: the readout did not change"
+        if "strip" in action["expect"]:
+            assert strips_painted(dashboard) != before_strips, f"{where}: the text strip did not change"
+        if "detail" in action["expect"]:
+            assert_strip_detail(dashboard, action, where)
+        assert not truncated_labels(dashboard), f"{where}: labels cut: {truncated_labels(dashboard)}"
+        assert_no_dialog(page, notebook)
+        clicks = track_clicks(name, action, clicks)
+    # 2. random sequences: the painted image is a fresh render of the final state
+    rng = np.random.default_rng(seed)
+    for sequence in range(RANDOM_SEQUENCES):
+        done = []
+        for _ in range(RANDOM_STEPS):
+            action = random_action(rng, dashboard, spec)
             perform(dashboard, page, action)
-            # Hovering asks nothing of the kernel: the plot stays as it is.
-            after_src = before_src if action["kind"] == "hover" else wait_until_settled(dashboard, before_src)
-            after_png = dashboard.screenshot()
-            (shots / f"{name}-{step}-after.png").write_bytes(after_png)
-            where = f"{notebook}: {name}: {action['kind']} on {action['control']}"
-            if "plot" in action["expect"]:
-                assert after_src != before_src, f"{where}: the plot image did not change"
-                difference = pixel_difference(before_png, after_png)
-                assert difference > 0.05, f"{where}: the pixels did not change ({difference:.3f})"
-            if "readout" in action["expect"]:
-                assert readout_state(dashboard) != before_text, f"{where}: the readout did not change"
-            if "detail" in action["expect"]:
-                assert_strip_detail(dashboard, action, where)
-            assert_no_dialog(page, notebook)
-        exercised.append(name)
-    return exercised
+            wait_quiet(page, lab, notebook, dashboard)
+            done.append(f"{action['control'].removeprefix('cu-')}={action.get('value')}")
+            clicks = track_clicks(name, action, clicks)
+        painted = painted_png(dashboard)
+        fresh, sent = fresh_render(probe, name, clicks)
+        problem = mismatch(painted, fresh)
+        if problem:
+            for tag, png in (("painted", painted), ("fresh", fresh), ("kernel", sent)):
+                (shots / f"{name}-sequence{sequence}-{tag}.png").write_bytes(png)
+            transport = "the kernel's last image matches the fresh one" if not mismatch(sent, fresh) else \
+                "the kernel's last image is wrong too"
+            raise AssertionError(f"{notebook}: {name}: after [{', '.join(done)}] the painted plot is not a "
+                                 f"fresh render: {problem}; {transport}")
+    # 3. how long a person waits for the new picture
+    latency_action = next(a for a in spec if a.get("latency"))
+    summary = latency_summary(measure_latency(page, lab, notebook, dashboard, latency_action))
+    if latency_action["kind"] == "click" and latency_action["control"] in REPLAY.get(name, ()):
+        clicks = clicks + [latency_action["control"]] * LATENCY_REPEATS
+    return dict(summary, action=f"{latency_action['kind']} {latency_action['control']}")
 
 
-def check_notebook(page, lab: LabServer, notebook: str) -> list[str]:
+def track_clicks(name: str, action: dict, clicks: list[str]) -> list[str]:
+    if action["control"] in RESETS.get(name, ()):
+        return ["cu-training-reset"] if action["kind"] == "click" else []
+    if action["control"] in REPLAY.get(name, ()):
+        return clicks + [action["control"]]
+    return clicks
+
+
+def check_notebook(page, lab: LabServer, notebook: str) -> dict:
     shots = ARTIFACTS / Path(notebook).stem
     shots.mkdir(parents=True, exist_ok=True)
     dialogs = []
@@ -341,9 +365,19 @@ def check_notebook(page, lab: LabServer, notebook: str) -> list[str]:
     nb = saved_outputs(page, lab, notebook)
     assert error_outputs(nb) == [], f"{notebook}: error outputs after Run All"
     assert_no_dialog(page, notebook)
-    exercised = exercise_dashboards(page, notebook, shots)
+    latency = exercise_dashboards(page, lab, notebook, shots)
     assert not dialogs, f"{notebook}: browser dialogs {dialogs}"
-    return exercised
+    record_latency(notebook, latency)
+    return latency
+
+
+def record_latency(notebook: str, latency: dict) -> None:
+    """Browser latency per dashboard, kept in test-artifacts/browser/latency.json (bench/ reads
+    the same measurement from figures_browser.py)."""
+    path = ARTIFACTS / "latency.json"
+    known = json.loads(path.read_text()) if path.is_file() else {}
+    known.update({name: dict(value, notebook=notebook) for name, value in latency.items()})
+    path.write_text(json.dumps(known, indent=1) + "\n")
 
 
 # -- the tests ----------------------------------------------------------------------------------
@@ -353,7 +387,7 @@ import ipywidgets as widgets
 import numpy as np
 from course_utils.widgets.common import PlotImage, dashboard, readout, with_class
 
-plot = PlotImage(figsize=(4, 2.5))
+plot = PlotImage(2.5)
 x = np.linspace(0, 6, 100)
 (line,) = plot.ax.plot(x, np.sin(x))
 plot.ax.set_xlabel("x"); plot.ax.set_ylabel("y"); plot.ax.set_ylim(-3, 3)
@@ -401,10 +435,10 @@ def test_harness_sees_widget_changes_and_errors(browser, tmp_path_factory, tmp_p
     bad = demo_notebook(tmp_path / "demo_bad.ipynb", broken=True)
     server = start_lab(tmp_path_factory, [good, bad])
     try:
-        page = browser.new_page(viewport={"width": 1280, "height": 1400})
-        assert check_notebook(page, server, good.name) == ["demo"]
+        page = browser.new_page(viewport=VIEWPORT)
+        assert list(check_notebook(page, server, good.name)) == ["demo"]
         page.close()
-        page = browser.new_page(viewport={"width": 1280, "height": 1400})
+        page = browser.new_page(viewport=VIEWPORT)
         with pytest.raises(AssertionError, match="error outputs after Run All"):
             check_notebook(page, server, bad.name)
         page.close()
@@ -416,7 +450,7 @@ def test_harness_sees_widget_changes_and_errors(browser, tmp_path_factory, tmp_p
 @pytest.mark.slow
 @pytest.mark.parametrize("notebook", [p.name for p in LESSONS])
 def test_lesson_runs_in_jupyterlab_and_widgets_respond(browser, lab, notebook):
-    page = browser.new_page(viewport={"width": 1280, "height": 1400})
+    page = browser.new_page(viewport=VIEWPORT)
     try:
         check_notebook(page, lab, notebook)
     finally:

@@ -53,6 +53,19 @@ def test_check_function_not_implemented_and_exceptions():
     assert "raised ZeroDivisionError" in result.message
 
 
+def test_check_function_names_a_lambda_by_what_it_computes(capsys):
+    def apply_layers(x, layers):
+        return x * len(layers)
+
+    net = [1, 2]
+    checks.check_function(lambda x: apply_layers(x, net), lambda x: 2 * x, [(1.0,)])
+    checks.check_function(lambda x: [v for v in (x, x)], lambda x: [x, x], [(1.0,)])
+    out = capsys.readouterr().out
+    assert "✓ apply_layers(x, net): all 1 cases correct" in out
+    assert "✓ [v for v in (x, x)]: all 1 cases correct" in out
+    assert "<lambda>" not in out
+
+
 def test_check_function_misuse_raises():
     with pytest.raises(ValueError, match="at least one"):
         checks.check_function(abs, abs, [])

@@ -23,10 +23,8 @@ import time
 
 import nbformat
 import pytest
-from browser_lab import launch_chromium
 from grading_helpers import cell_by_id, nbgrader_meta, read_source
 from hub_class import PS1, ClassHub, Instructor, Student, root_or_skip
-from test_browser import chromium_or_skip
 
 from conftest import ROOT
 
@@ -47,15 +45,6 @@ def hub():
     assert not [u for u in users if u.startswith("nsmt-")], f"users left behind: {result.stdout}"
 
 
-@pytest.fixture(scope="module")
-def browser():
-    chromium_or_skip()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        instance = launch_chromium(playwright)
-        yield instance
-        instance.close()
 
 
 def test_make_hub_prints_the_url_and_every_login_once(hub):

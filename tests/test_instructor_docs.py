@@ -119,3 +119,25 @@ def test_every_documented_command_works_as_written(tmp_path, form):
     with open(clone / "assignments" / "grades.csv", newline="") as handle:
         rows = [row for row in csv.DictReader(handle) if row["assignment"] == ASSIGNMENT]
     assert [(row["student_id"], float(row["score"])) for row in rows] == [("alice", 17.0)]
+
+
+def solution_lines(notebook: Path) -> tuple[int, int]:
+    """Non-blank, non-comment lines inside the solution regions: (code cells, Markdown cells)."""
+    counts = {"code": 0, "markdown": 0}
+    for cell in nbformat.read(notebook, as_version=4).cells:
+        inside = False
+        for line in cell.source.splitlines():
+            if "BEGIN SOLUTION" in line or "END SOLUTION" in line:
+                inside = "BEGIN" in line
+            elif inside and line.strip() and not line.strip().startswith("#"):
+                counts[cell.cell_type] += 1
+    return counts["code"], counts["markdown"]
+
+
+def test_the_solution_sizes_in_the_table_are_the_sources():
+    rows = re.findall(r"^\| `(ps\d_\w+)` \|.*\| (\d+) lines of code, (\d+) of prose \|", DOC.read_text(),
+                      flags=re.M)
+    assert len(rows) == 4, rows
+    for name, code, prose in rows:
+        assert solution_lines(ROOT / "assignments" / "source" / name / f"{name}.ipynb") == \
+            (int(code), int(prose)), name

@@ -1,6 +1,6 @@
 """Live architecture diagrams (course_utils.widgets.graph): the gradients they draw are torch
-autograd's, and the picture after any sequence of control changes is the picture a fresh view
-draws for the same state."""
+autograd's, and the picture follows the controls (that it is the picture a fresh view draws
+after any sequence of changes is tested with every dashboard in test_widgets_equivalence)."""
 
 import io
 
@@ -89,30 +89,12 @@ def _pixels(view):
 
 
 @pytest.mark.parametrize("cell", ["rnn", "lstm"])
-@pytest.mark.parametrize("seed", range(3))
-def test_any_sequence_of_changes_shows_what_a_fresh_view_shows(cell, seed):
-    def make():
-        if cell == "rnn":
-            return rnn_graph_view(init_lm("rnn", len(VOCAB), 6, 9, seed=3), VOCAB, TEXT)
-        return lstm_graph_view(init_lm("lstm", len(VOCAB), 6, 5, seed=4), VOCAB, TEXT)
-
-    controls = {"rnn": ("loss-step", "end", "unit"), "lstm": ("step", "loss-step", "unit")}[cell]
-    view = make()
-    rng = np.random.default_rng(seed)
-    changes = []
-    for _ in range(16):  # small moves, forward and back, so that earlier states come back into view
-        name = str(rng.choice(controls))
-        control = find_control(view, f"cu-graph-{cell}-{name}")
-        value = int(np.clip(control.value + rng.integers(-3, 4), control.min, control.max))
-        control.value = value
-        changes.append((name, value))
-    final = {name: find_control(view, f"cu-graph-{cell}-{name}").value for name in controls}
-    fresh = make()
-    for name, value in final.items():
-        find_control(fresh, f"cu-graph-{cell}-{name}").value = value
-    shown, expected = _pixels(view), _pixels(fresh)
-    assert shown.shape == expected.shape
-    assert np.mean(np.abs(shown - expected) > 8) < 1e-4, f"the picture differs after {changes}"
+def test_the_unit_changes_the_picture(cell):
+    """What a fresh view shows after any sequence of changes is test_widgets_equivalence's."""
+    if cell == "rnn":
+        view = rnn_graph_view(init_lm("rnn", len(VOCAB), 6, 9, seed=3), VOCAB, TEXT)
+    else:
+        view = lstm_graph_view(init_lm("lstm", len(VOCAB), 6, 5, seed=4), VOCAB, TEXT)
     before = _pixels(view)
-    find_control(view, f"cu-graph-{cell}-unit").value = (final["unit"] + 1) % 5
+    find_control(view, f"cu-graph-{cell}-unit").value = 1
     assert np.mean(np.abs(_pixels(view) - before) > 8) > 1e-3, "changing the unit did not change the picture"

@@ -169,7 +169,7 @@ def test_similarity_scatter_view_reacts_to_dataset_model_and_word():
     rho = similarity_data(royal(), PAIRS)["rho"]
     assert f"ρ = <b>{rho:.3f}</b> on the 7 of 8 pairs" in label.value and "coverage 87.5%" in label.value
 
-    for control, value, expect in [(dataset, "other", "other (5 pairs)"), (model, "noisy", "noisy:"),
+    for control, value, expect in [(dataset, "other", "other: 5 pairs"), (model, "noisy", "noisy:"),
                                    (word, "queen", "Pairs with 'queen': apple–queen")]:
         before = (image.value, label.value)
         control.value = value
@@ -187,8 +187,8 @@ def test_similarity_scatter_defaults_to_the_shipped_benchmarks():
     box = similarity_scatter(wv)
     dataset = find(box, "cu-similarity-dataset")
     assert list(dataset.options) == ["WordSim353", "SimLex-999"]
-    assert "WordSim353 (353 pairs scored 0–10 for relatedness" in find(box, "cu-readout").value
+    assert "WordSim353: 353 pairs scored 0–10 for relatedness" in find(box, "cu-readout").value
     dataset.value = "SimLex-999"
-    assert "SimLex-999 (999 pairs" in find(box, "cu-readout").value
+    assert "SimLex-999: 999 pairs" in find(box, "cu-readout").value
     with pytest.raises(ValueError, match="dataset='nope' is not one of"):
         similarity_scatter(wv, dataset="nope")

@@ -91,10 +91,12 @@ def activation_explorer(activations=None, function: str | None = None, z: float 
                         "cu-activation-function")
     z_slider = with_class(widgets.FloatSlider(value=z, min=Z_RANGE[0], max=Z_RANGE[1], step=0.01,
                                               description="z", readout_format=".2f",
-                                              continuous_update=True), "cu-activation-z")
+                                              continuous_update=True,
+                                              layout=widgets.Layout(width="640px")),  # 0.02 per px
+                        "cu-activation-z")
     label = readout("activation")
 
-    plot = PlotImage(figsize=(8.4, 3.2), ncols=2)
+    plot = PlotImage(3.2, ncols=2)
     ax_a, ax_da = plot.axes
     # Fixed margins (room for "−1.0" tick labels), so that every function's picture shares one
     # layout and can be kept and reused when the learner switches back to it.
@@ -115,7 +117,7 @@ def activation_explorer(activations=None, function: str | None = None, z: float 
         ax.axvline(0, color="0.6", linewidth=0.8)
         ax.set_xlabel("pre-activation z")
         ax.set_ylabel(ylabel)
-        ax.set_xlim(*Z_RANGE)
+        ax.set_xlim(Z_RANGE[0] - 0.3, Z_RANGE[1] + 0.3)   # room for the point at either end
         ax.grid(True, alpha=0.3)
     ax_a.legend(loc="upper left", fontsize="small")
     blit = Blitter(plot.fig, dpi=plot.dpi, layout=False)
@@ -148,18 +150,13 @@ def activation_explorer(activations=None, function: str | None = None, z: float 
         tangent.set_data(data["tangent_z"], data["tangent_a"])
         point_a.set_data([data["z"]], [data["a"]])
         point_da.set_data([data["z"]], [data["da"]])
-        label.value = _readout_html(name, data)
         if shown["name"] != name:  # a new g: new curves, limits and titles
             curve_a.set_data(data["z_grid"], data["a_grid"])
             curve_da.set_data(data["z_grid"], data["da_grid"])
             set_function_axes(name, data)
             shown["name"] = name
-            if blit.use(name):  # drawn before: reuse its static picture
-                plot.image.value = blit.frame()
-            else:
-                plot.image.value = blit.full(key=name)
-        else:  # only z moved: redraw the point and the tangent
-            plot.image.value = blit.frame()
+        plot.image.value = blit.show(key=name)  # a picture per function: z moves only the point
+        label.value = _readout_html(name, data)   # after the image: the page paints that first
 
     choose.observe(update, names="value")
     z_slider.observe(update, names="value")

@@ -147,11 +147,11 @@ def analogy_explorer(models, a: str | None = None, b: str | None = None, c: str 
     model = with_class(widgets.Dropdown(options=list(models), description="model"), "cu-analogy-model")
     labels = ["(type your own)"] + [f"{q[0]} : {q[1]} :: {q[2]} : {q[3]}" for q in examples]
     options = list(zip(labels, range(-1, len(examples)), strict=True))
-    example = with_class(widgets.Dropdown(options=options, value=picked, description="example"),
-                         "cu-analogy-example")
+    example = with_class(widgets.Dropdown(options=options, value=picked, description="example",
+                                          layout=widgets.Layout(width="430px")), "cu-analogy-example")
     label = readout("analogy")
 
-    plot = PlotImage(figsize=(8.8, 3.7), ncols=2, sharey=True)
+    plot = PlotImage(3.7, ncols=2, sharey=True)
     score_ax, terms_ax = plot.axes
     rows = np.append(np.arange(k, 0, -1), -0.3).astype(float)     # k answers, then the expected word
     # Bars as one PolyCollection per panel: one draw call instead of one per rectangle.
@@ -159,7 +159,8 @@ def analogy_explorer(models, a: str | None = None, b: str | None = None, c: str 
                                 edgecolors="black", linewidths=0.5)
     score_ax.add_collection(score_bars)
     score_ax.set(xlim=(-0.1, 1.2), ylim=(-1.0, k + 0.6), yticks=[],
-                 xlabel="score = cos(v_b − v_a + v_c, v_w)", title=f"Top {k} answers w (a, b, c excluded)")
+                 xlabel=r"score = cos($v_b - v_a + v_c$, $v_w$)",
+                 title=f"Top {k} answers w (a, b, c excluded)")
     score_ax.axvline(0, color="black", linewidth=0.8)
     score_ax.axhline(0.35, color="grey", linewidth=0.8, linestyle=":")
     captions = [score_ax.text(0.01, y, "", va="center", ha="left", fontsize="medium") for y in rows]
@@ -188,7 +189,12 @@ def analogy_explorer(models, a: str | None = None, b: str | None = None, c: str 
         wv = models[model.value]
         chosen = examples[example.value] if example.value >= 0 else None
         typed = tuple(_clean(boxes[r].value) for r in ROLES)
-        expected = chosen[3] if chosen and tuple(chosen[:3]) == typed else None
+        if chosen and tuple(chosen[:3]) != typed:   # typed over the example: the menu follows
+            state["busy"] = True
+            example.value = -1
+            state["busy"] = False
+            chosen = None
+        expected = chosen[3] if chosen else None
         data = analogy_data(wv, *typed, k=k, expected=expected)
         scores = np.zeros(k + 1)
         terms = np.zeros((3, k + 1))                  # rows: cos(w, b), cos(w, a), cos(w, c)
@@ -212,16 +218,17 @@ def analogy_explorer(models, a: str | None = None, b: str | None = None, c: str 
             caption.set_text(text)
         unknown = [f"'{word}'" for _, word in data["missing"]]
         message.set_text(f"{', '.join(unknown)}\nnot in the vocabulary" if unknown else "")
-        label.value = _readout_html(data, model.value, len(wv))
-        plot.image.value = blit.frame()
+        plot.image.value = blit.show()
+        label.value = _readout_html(data, model.value, len(wv))   # after the image: painted first
 
     def pick_example(change):
-        if change["new"] < 0:
+        if state["busy"]:
             return
-        state["busy"] = True
-        for role, word in zip(ROLES, examples[change["new"]][:3], strict=True):
-            boxes[role].value = word
-        state["busy"] = False
+        if change["new"] >= 0:   # fill in a, b, c, then draw once
+            state["busy"] = True
+            for role, word in zip(ROLES, examples[change["new"]][:3], strict=True):
+                boxes[role].value = word
+            state["busy"] = False
         update()
 
     example.observe(pick_example, names="value")

@@ -26,16 +26,17 @@ from matplotlib.transforms import blended_transform_factory
 
 from course_utils.data import tokenize_words
 from course_utils.nn.encoders import classifier_probabilities, lstm_sentence_vectors
-from course_utils.plots import Blitter
+from course_utils.plots import Blitter, clustered_units
 from course_utils.widgets.common import PlotImage, dashboard, readout, with_class
 from course_utils.widgets.hover import bidirectional_reading, bidirectional_strip, strongest_forward_unit
 from course_utils.widgets.text_strip import TextStrip
 
-__all__ = ["bidirectional_states", "bidirectional_explorer", "MAX_STEPS"]
+__all__ = ["bidirectional_states", "bidirectional_explorer", "classifier_rows", "MAX_STEPS"]
 
 MAX_STEPS = 300        # longer texts are cut (the heatmap would be unreadable anyway)
 MAX_LABELS = 16        # word labels under the time axis at most (each costs 1-2 ms to draw)
-LABEL_GAP_PX = 11      # rotated 8-point labels closer than this overlap
+LABEL_GAP_PX = 15      # rotated 9-point labels closer than this overlap
+CLASSIFIER_ROWS = 12   # units per direction in the default view (a readable row each)
 STATE_CMAP = "RdBu_r"  # h ∈ (−1, 1): diverging, white at 0
 
 
@@ -104,19 +105,40 @@ def bidirectional_states(encoder, head, text: str, positive_class: int = 1) -> d
     }
 
 
+def classifier_rows(head, H: int, k: int = CLASSIFIER_ROWS, positive_class: int = 1) -> dict:
+    """The k units of each direction that the classifier weighs most: {"fwd": ids, "bwd": ids}.
+
+    The head reads the standardised sentence vector [→h^(T) ; ←h^(1)] (2H numbers); a unit's
+    weight is how much one standard deviation of it moves the logit of `positive_class` against
+    the mean of the others. Units are ranked by the size of that weight and listed from the
+    most positive to the most negative (evidence for the class at the top, against it below)."""
+    W = np.asarray(head["W"], dtype=np.float64)          # (C, 2H)
+    if W.ndim != 2 or W.shape[1] != 2 * H:
+        raise ValueError(f"classifier_rows: head['W'] must be (classes, 2H = {2 * H}), got {W.shape}")
+    others = np.delete(W, positive_class, axis=0).mean(axis=0)
+    weight = W[positive_class] - others                  # (2H,)
+    rows = {}
+    for name, part in (("fwd", weight[:H]), ("bwd", weight[H:])):
+        strongest = np.argsort(-np.abs(part), kind="stable")[:k]
+        rows[name] = strongest[np.argsort(-part[strongest], kind="stable")]
+    return rows
+
+
 def _short(text, width=70):
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def bidirectional_explorer(encoder, head, sentences, labels=None,
-                           class_names=("negative", "positive"), index: int = 0):
+                           class_names=("negative", "positive"), index: int = 0, rows: str = "classifier"):
     """The dashboard: choose one of `sentences` (or type one) and see both directions.
 
     labels (optional, one class id per sentence) are shown as the true class. Controls:
     sentence (cu-bidirectional-sentence, a dropdown), text (cu-bidirectional-text, a text
-    box: type and press Enter), the unit the text strip shows (cu-bidirectional-unit; at first
-    the forward unit the classifier weighs most). The strip (cu-bidirectional-strip) shows
-    both directions' h, c and gates of that unit at the character pointed at.
+    box: type and press Enter), which units the heatmaps show (cu-bidirectional-rows: the
+    ones the classifier weighs most, see classifier_rows; or all of them), the unit the text
+    strip shows (cu-bidirectional-unit; at first the forward unit the classifier weighs most).
+    The strip (cu-bidirectional-strip) shows both directions' h, c and gates of that unit at
+    the character pointed at.
     """
     import ipywidgets as widgets
 
@@ -144,8 +166,14 @@ def bidirectional_explorer(encoder, head, sentences, labels=None,
     text = with_class(widgets.Text(value=sentences[index], description="or type",
                                    continuous_update=False, layout=widgets.Layout(width="95%")),
                       "cu-bidirectional-text")
-    label = readout("bidirectional")
     H = np.shape(encoder["fwd"]["W_h"])[1]
+    k = min(CLASSIFIER_ROWS, H)
+    choices = [(f"the {k} units the classifier weighs most", "classifier"),
+               ("all units, alike together", "clustered"), ("all units, by number", "index")]
+    rows_menu = with_class(widgets.Dropdown(options=choices, value=rows, description="rows",
+                                            layout=widgets.Layout(width="380px")), "cu-bidirectional-rows")
+    weighed = classifier_rows(head, H, k)
+    label = readout("bidirectional")
     unit = with_class(widgets.IntSlider(value=strongest_forward_unit(head, H), min=0, max=H - 1,
                                         description="unit", continuous_update=True),
                       "cu-bidirectional-unit")
@@ -155,23 +183,23 @@ def bidirectional_explorer(encoder, head, sentences, labels=None,
     def show_strip(_=None):   # a new unit keeps the selected step; a new text starts with none
         strip.show(bidirectional_strip(on_show["reading"], unit.value, strip.selected))
 
-    plot = PlotImage(figsize=(9.0, 5.4), dpi=80, nrows=2)
+    plot = PlotImage(5.4, nrows=2)
     plot.fig.set_layout_engine("none")                # fixed positions: the word labels change
     ax_f, ax_b = plot.axes
-    ax_f.set_position([0.08, 0.63, 0.80, 0.29])       # [left, bottom, width, height], figure units
-    ax_b.set_position([0.08, 0.245, 0.80, 0.29])
+    ax_f.set_position([0.09, 0.63, 0.79, 0.29])       # [left, bottom, width, height], figure units
+    ax_b.set_position([0.09, 0.245, 0.79, 0.29])
     blit = Blitter(plot.fig, dpi=plot.dpi, layout=False)
     images, frames, separators = [], [], []
-    for ax, name in ((ax_f, "forward →h(t): has read the text up to t"),
-                     (ax_b, "backward ←h(t): has read the text from the end back to t")):
+    titles = (r"forward $\overrightarrow{h}\,^{(t)}$: has read the text up to $t$",
+              r"backward $\overleftarrow{h}\,^{(t)}$: has read the text from the end back to $t$")
+    for ax, name in zip((ax_f, ax_b), titles, strict=True):
         image = ax.imshow(np.zeros((H, 2)), aspect="auto", cmap=STATE_CMAP, vmin=-1, vmax=1,
                           interpolation="nearest")
         frame = ax.add_patch(Rectangle((-0.5, -0.5), 1, H, fill=False, edgecolor="#e08214",
                                        linewidth=2.0, zorder=4))
         lines = ax.add_collection(LineCollection([], colors="k", linewidths=0.8, zorder=3))
         ax.set_title(name, fontsize=10, loc="left")
-        ax.set_ylabel("hidden unit")
-        ax.set_ylim(H - 0.5, -0.5)
+        ax.tick_params(axis="y", labelsize=8, length=0)
         ax.set_xticks([])                             # time is labelled by the words below
         images.append(image)
         frames.append(frame)
@@ -182,30 +210,44 @@ def bidirectional_explorer(encoder, head, sentences, labels=None,
     plot.fig.colorbar(images[0], cax=colorbar_ax, label="state value")
     # A pool of word labels under the bottom panel: x in data units, y in axes units.
     label_transform = blended_transform_factory(ax_b.transData, ax_b.transAxes)
-    word_texts = [ax_b.text(0, -0.04, "", rotation=60, ha="right", va="top", fontsize=8,
+    word_texts = [ax_b.text(0, -0.04, "", rotation=60, ha="right", va="top", fontsize=9,
                             transform=label_transform, clip_on=False, visible=False)
                   for _ in range(MAX_LABELS)]
     blit.add(*images, *frames, *separators, *word_texts)
     axes_width_px = ax_b.get_position().width * plot.fig.get_figwidth() * plot.dpi
 
+    def rows_of(direction, states):
+        if rows_menu.value == "classifier":
+            return weighed[direction]
+        return clustered_units(states) if rows_menu.value == "clustered" else np.arange(H)
+
     def update(_=None):
         data = bidirectional_states(encoder, head, text.value)
-        on_show["reading"] = bidirectional_reading(encoder, data["tokens"])
-        strip.selected = -1
-        show_strip()
         T = len(data["tokens"])
         starts = data["tick_positions"]
-        for ax, image, lines, states in ((ax_f, images[0], separators[0], data["forward"]),
-                                         (ax_b, images[1], separators[1], data["backward"])):
-            image.set_data(states.T)                  # (H, T): units down, time across
-            image.set_extent((-0.5, T - 0.5, H - 0.5, -0.5))
-            ax.set_xlim(-0.5, T - 0.5)
-            lines.set_segments([[(t - 0.5, -0.5), (t - 0.5, H - 0.5)] for t in starts if t > 0])
-        frames[0].set_x(T - 1.5)                      # →h at the last step
-        frames[1].set_x(-0.5)                         # ←h at the first step
+        # Time runs from 0 to 1 across the axes (step t covers t/T ... (t+1)/T) whatever the
+        # sentence's length: the axes and their kept picture stay the same from one sentence to
+        # the next, and only the heatmaps, lines, frames and words are drawn anew.
+        for ax, image, lines, frame, direction in ((ax_f, images[0], separators[0], frames[0], "forward"),
+                                                   (ax_b, images[1], separators[1], frames[1], "backward")):
+            order = rows_of("fwd" if direction == "forward" else "bwd", data[direction])
+            n = len(order)
+            image.set_data(data[direction][:, order].T)     # (rows, T): units down, time across
+            image.set_extent((0, 1, n - 0.5, -0.5))
+            ax.set_xlim(0, 1)
+            ax.set_ylim(n - 0.5, -0.5)
+            lines.set_segments([[(t / T, -0.5), (t / T, n - 0.5)] for t in starts if t > 0])
+            framed = T - 1 if direction == "forward" else 0   # →h at the last step, ←h at the first
+            frame.set_bounds(framed / T, -0.5, 1 / T, n)
+            if rows_menu.value == "classifier":       # the same units for every sentence: numbered
+                ax.set_yticks(np.arange(n), [str(u) for u in order])
+                ax.set_ylabel("unit (weight for\npositive at top)", fontsize=9)
+            else:
+                ax.set_yticks([])
+                ax.set_ylabel(f"all {H} units", fontsize=9)
         # Label at most MAX_LABELS words, longest first (punctuation goes unlabelled: its line is
         # enough), none closer than LABEL_GAP_PX to another label.
-        min_gap = T * LABEL_GAP_PX / axes_width_px
+        min_gap = T * LABEL_GAP_PX / axes_width_px    # in steps
         chosen = []
         words = [(at, w) for at, w in zip(starts, data["tick_labels"], strict=True)
                  if any(ch.isalnum() for ch in w)]
@@ -214,7 +256,7 @@ def bidirectional_explorer(encoder, head, sentences, labels=None,
                 chosen.append((position, word))
         shown = len(chosen)
         for text_artist, (position, word) in zip(word_texts[:shown], chosen, strict=True):
-            text_artist.set(x=position, text=word[:12], visible=True)
+            text_artist.set(x=(position + 0.5) / T, text=word[:12], visible=True)
         for unused in word_texts[shown:]:
             unused.set_visible(False)
         p = data["probability"]
@@ -229,15 +271,20 @@ def bidirectional_explorer(encoder, head, sentences, labels=None,
             parts.append(f"{data['unknown']} outside the vocabulary (read as &lt;unk&gt;)")
         if data["truncated"]:
             parts.append(f"cut to the first {MAX_STEPS} steps")
-        label.value = " &nbsp;·&nbsp; ".join(parts)
-        plot.image.value = blit.frame()               # the static parts were drawn once
+        plot.image.value = blit.show(key=rows_menu.value)   # the static parts were drawn once per mode
+        label.value = " &nbsp;·&nbsp; ".join(parts)         # after the image: painted first
+        if on_show.get("text") != text.value:              # a new text: its states, nothing selected
+            on_show.update(text=text.value, reading=bidirectional_reading(encoder, data["tokens"]))
+            strip.selected = -1
+            show_strip()
 
     def choose_sentence(change):
         text.value = sentences[change["new"]]         # the text box's observer redraws
 
     choose.observe(choose_sentence, names="value")
     text.observe(update, names="value")
+    rows_menu.observe(update, names="value")
     unit.observe(show_strip, names="value")
     update()
-    return dashboard("bidirectional", [choose, text, plot.image, unit, strip, label],
+    return dashboard("bidirectional", [choose, text, rows_menu, plot.image, unit, strip, label],
                      title="Bidirectional explorer: both directions' hidden states and the classifier")

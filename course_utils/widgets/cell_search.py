@@ -21,10 +21,10 @@ import re
 import numpy as np
 
 from course_utils.nn import _fast
-from course_utils.plots import nice_bound
+from course_utils.plots import fixed_width_labels, freeze_layout, nice_bound, nice_limits
 from course_utils.widgets.common import PlotImage, dashboard, readout, with_class
 from course_utils.widgets.hover import cell_search_strip, lm_probabilities, lstm_reading
-from course_utils.widgets.text_strip import TextStrip, format_predictions
+from course_utils.widgets.text_strip import TextStrip, format_predictions, strip_state
 
 __all__ = ["PATTERNS", "lstm_states", "pattern_target", "cell_search", "cell_search_view"]
 
@@ -38,6 +38,7 @@ PATTERNS = {
     "regular expression": "binary",
 }
 SHOWN_CHARS = 500  # characters of text shown coloured
+BAR_BOUND_MAX = 50  # the score axis spans at most ±50
 
 
 def lstm_states(params, vocab, text):
@@ -120,13 +121,41 @@ def cell_search(states, text, pattern, regex=None, top=10):
             "top": order[:top], "inside": count}
 
 
+def _visible_mask(mask, width_px: float) -> np.ndarray:
+    """A boolean mask over the text, pooled to about one value per pixel of the axes (the largest
+    in each pixel) and widened by one pixel: a pattern that holds at 4 of 2000 characters still
+    shows as a few orange lines, where sampling every fourth character would miss it."""
+    bins = max(1, int(width_px))
+    edges = np.linspace(0, len(mask), bins + 1).astype(int)[:-1]
+    pooled = np.maximum.reduceat(mask.astype(float), edges)
+    return np.maximum(pooled, np.maximum(np.roll(pooled, 1), np.roll(pooled, -1)))
+
+
+def _no_contrast_html(pattern, regex, text) -> str:
+    """Why `cell_search` has nothing to score for this pattern, in words for the learner."""
+    try:
+        inside = int((pattern_target(text, pattern, regex) > 0.5).sum())
+    except ValueError:   # an empty or invalid regular expression
+        try:
+            re.compile(regex or "")
+        except re.error as problem:
+            return (f"The regular expression <code>{html.escape(regex)}</code> is not valid "
+                    f"({html.escape(str(problem))}). Fix it in the regular expression box.")
+        return "Type a regular expression in its box (for example <code>[A-Z][a-z]+</code>)."
+    what = (f"matches <code>{html.escape(regex)}</code>" if pattern == "regular expression"
+            else f"is {pattern}")
+    which = "No" if inside == 0 else "Every"
+    return (f"{which} character of this text {what}, so there is nothing to compare a unit's value "
+            "inside and outside the pattern with. Choose another pattern.")
+
+
 def cell_search_view(params, vocab, text, pattern="inside quotes", regex=r"[A-Z][a-z]+"):
     """The dashboard on a trained LSTM LM and a long text (a few thousand characters).
 
-    Controls: pattern (cu-cells-pattern), regular expression (cu-cells-regex, used by the
-    "regular expression" pattern), cell or hidden state (cu-cells-state), which of the top
-    units to show (cu-cells-rank). The text is a strip (cu-cells-strip): pointing at a
-    character shows the unit's c, h and gates there, the pattern, and the model's guesses.
+    Controls: pattern (cu-cells-pattern), regular expression (cu-cells-regex: typing one
+    chooses the "regular expression" pattern), cell or hidden state (cu-cells-state), which
+    of the top units to show (cu-cells-rank). The text is a strip (cu-cells-strip): pointing at
+    a character shows the unit's c, h and gates there, the pattern, and the model's guesses.
     """
     import ipywidgets as widgets
 
@@ -138,7 +167,8 @@ def cell_search_view(params, vocab, text, pattern="inside quotes", regex=r"[A-Z]
     guesses = format_predictions(lm_probabilities(params, hs=reading["h"]), vocab.tokens, top_k=3)
     pattern_box = with_class(widgets.Dropdown(options=list(PATTERNS), value=pattern, description="pattern"),
                              "cu-cells-pattern")
-    regex_box = with_class(widgets.Text(value=regex, description="regex", continuous_update=False),
+    regex_box = with_class(widgets.Text(value=regex, description="regular expression",
+                                        continuous_update=False, placeholder="e.g. [A-Z][a-z]+"),
                            "cu-cells-regex")
     which = with_class(widgets.Dropdown(options=[("cell state c", "c"), ("hidden state h", "h")], value="c",
                                         description="state"), "cu-cells-state")
@@ -148,9 +178,9 @@ def cell_search_view(params, vocab, text, pattern="inside quotes", regex=r"[A-Z]
     text_view = TextStrip("cu-cells-strip")
     label = readout("cells")
 
-    plot = PlotImage(figsize=(11.0, 3.6), ncols=2, gridspec_kw={"width_ratios": [1, 2.4]})
+    plot = PlotImage(3.6, ncols=2, gridspec_kw={"width_ratios": [1.3, 2.2]})
     ax_bars, ax_trace = plot.axes
-    ax_bars.set_xlabel("rank")
+    ax_bars.set_xlabel("rank (unit id above each bar)")
     ax_bars.set_ylabel("score")
     ax_bars.axhline(0, color="#999", linewidth=0.8)
     ax_bars.set_xlim(0.4, top + 0.6)
@@ -158,40 +188,59 @@ def cell_search_view(params, vocab, text, pattern="inside quotes", regex=r"[A-Z]
     ax_trace.set_xlabel("character position in the text")
     ax_trace.set_ylabel("unit value")
     ax_trace.grid(True, alpha=0.3)
-    blit = Blitter(plot.fig, dpi=plot.dpi)
     bars = ax_bars.bar(np.arange(1, top + 1), np.zeros(top), color="#21918c")
-    bar_labels = [ax_bars.text(k + 1, 0, "", ha="center", va="bottom", fontsize=7) for k in range(top)]
+    bar_labels = [ax_bars.text(k + 1, 0, "", ha="center", va="bottom", fontsize=8) for k in range(top)]
     trace_line, = ax_trace.plot([], [], color="#3b528b", linewidth=0.8, label="the chosen unit")
     # where the pattern holds: a one-row image behind the trace (far cheaper than polygons)
     strip = ax_trace.imshow(np.zeros((1, 2)), aspect="auto", cmap="Oranges", vmin=0, vmax=2.5,
                             interpolation="nearest", zorder=0, extent=(0, 1, 0, 1))
-    ax_trace.plot([], [], color="#fdae6b", linewidth=6, label="where the pattern holds")
-    ax_trace.legend(loc="upper right", fontsize=8)
-    ax_trace.set_title("the chosen unit over the whole text", fontsize=10)
-    ax_bars.set_ylim(-2.6, 2.6)  # standardised differences and correlations rarely leave ±2.5
+    ax_trace.set_title("the chosen unit over the whole text (orange: where the pattern holds)",
+                       fontsize=10)   # a legend would cover the line, which fills the panel
     bars_title = ax_bars.text(0.5, 1.02, "", transform=ax_bars.transAxes, ha="center", va="bottom",
                               fontsize=10)
-    blit.add(strip, *bars, *bar_labels, trace_line, bars_title)
+    note = ax_trace.text(0.5, 0.5, "", transform=ax_trace.transAxes, ha="center", va="center",
+                         color="#b2182b", bbox={"facecolor": "white", "edgecolor": "#b2182b"})
+    for ax in plot.axes:   # labels of one width, whatever the limits: the layout below holds
+        fixed_width_labels(ax.yaxis)
+    freeze_layout(plot.fig, plot.dpi)
+    blit = Blitter(plot.fig, dpi=plot.dpi, layout=False)
+    blit.add(strip, *bars, *bar_labels, trace_line, bars_title, note)
     state = {"result": None, "key": None}
 
     def search():
         key = (pattern_box.value, regex_box.value if pattern_box.value == "regular expression" else None,
                which.value)
         if key != state["key"]:
+            state["key"] = None   # a failed search leaves no result behind
             state["result"] = cell_search(all_states[which.value], text, pattern_box.value, regex_box.value,
                                           top=top)
             state["key"] = key
 
+    def show_nothing(message):
+        """A pattern with nothing to compare: empty panels with a note, and the reason."""
+        for artist in (strip, *bars, *bar_labels, trace_line):
+            artist.set_visible(False)
+        note.set_text("nothing to compare for this pattern:\nsee the message below")
+        ax_bars.set_ylim(-1, 1)    # the same empty axes, whatever was shown before
+        ax_trace.set_ylim(-1, 1)
+        bars_title.set_text(f"top units for: {pattern_box.value}")
+        plot.image.value = blit.show()
+        label.value = f"<b>{message}</b>"
+        text_view.show(strip_state([], [], titles=[], rows=[], legend={}))   # no unit: no colours
+
     def update(_=None):
         try:
             search()
-        except ValueError as error:
-            label.value = f"<b>{html.escape(str(error))}</b>"
+        except ValueError:   # the pattern holds nowhere or everywhere, or a broken regex
+            show_nothing(_no_contrast_html(pattern_box.value, regex_box.value, text))
             return
         result = state["result"]
         states = all_states[which.value]
         unit = int(result["top"][rank.value - 1])
         values = states[:, unit]
+        note.set_text("")
+        for artist in (*bars, *bar_labels, trace_line):
+            artist.set_visible(True)
         for k, (bar, text_artist) in enumerate(zip(bars, bar_labels, strict=True)):
             score = result["scores"][result["top"][k]]
             bar.set_height(score)
@@ -204,30 +253,39 @@ def cell_search_view(params, vocab, text, pattern="inside quotes", regex=r"[A-Z]
         first = int(np.argmax(mask)) if mask.any() else 0
         start = max(0, min(first - 60, len(text) - SHOWN_CHARS))
         window = slice(start, start + SHOWN_CHARS)
-        text_view.show(cell_search_strip(text, window, reading, unit, which.value, target, result["kind"],
-                                         guesses))
+        shown_text = cell_search_strip(text, window, reading, unit, which.value, target, result["kind"],
+                                       guesses)
         score = result["scores"][unit]
         what = ("mean inside − mean outside, in standard deviations" if result["kind"] == "binary"
                 else "correlation with the position")
         count = (f"; the pattern holds at {result['inside']} of {len(text)} characters"
                  if result["inside"] is not None else "")
-        strip.set_data(mask[None, :].astype(float))
+        strip.set_data(_visible_mask(mask, ax_trace.get_window_extent().width)[None, :])
         strip.set_visible(result["kind"] == "binary")
         bars_title.set_text(f"top units for: {pattern_box.value}")
-        label.value = (f"rank {rank.value}: unit {unit} of the {'cell' if which.value == 'c' else 'hidden'} "
-                       f"state, score {score:+.2f} ({what}){count}. Text shown from character {start}; "
-                       f"background = the unit's value (red +, blue −), orange underline = the pattern.")
-        bound = nice_bound(1.05 * float(np.abs(values).max()))   # the chosen unit's range
-        strip.set_extent((0, len(text), -bound, bound))
-        if blit.use(bound):   # one static picture per y range
-            plot.image.value = blit.frame()
-            return
+        readout_html = (f"rank {rank.value}: unit {unit} of the {'cell' if which.value == 'c' else 'hidden'} "
+                        f"state, score {score:+.2f} ({what}){count}. Text shown from character {start}; "
+                        f"background = the unit's value (red +, blue −), orange underline = the pattern.")
+        low, high = nice_limits(values.min(), values.max())   # the chosen unit's range
+        strip.set_extent((0, len(text), low, high))
         ax_trace.set_xlim(0, len(text))
-        ax_trace.set_ylim(-bound, bound)
-        plot.image.value = blit.full(key=bound)
+        ax_trace.set_ylim(low, high)
+        # every score and its label inside the axes: 1, 2, 5, 10 ... (few kept pictures)
+        scores = np.abs(result["scores"][result["top"]])
+        ax_bars.set_ylim(*(np.array([-1, 1]) * min(BAR_BOUND_MAX, nice_bound(1.25 * max(1.0, scores.max())))))
+        plot.image.value = blit.show()
+        label.value = readout_html   # the texts after the image: the page paints that first
+        text_view.show(shown_text)
 
-    for control in (pattern_box, regex_box, which, rank):
+    def typed_regex(_=None):
+        if pattern_box.value != "regular expression":
+            pattern_box.value = "regular expression"   # its observer redraws
+        else:
+            update()
+
+    for control in (pattern_box, which, rank):
         control.observe(update, names="value")
+    regex_box.observe(typed_regex, names="value")
     update()
     return dashboard("cells", [widgets.HBox([pattern_box, regex_box]), widgets.HBox([which, rank]),
                                plot.image, text_view, label],

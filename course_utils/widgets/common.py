@@ -20,30 +20,44 @@ from collections.abc import Callable
 
 from matplotlib.figure import Figure
 
-__all__ = ["PlotImage", "figure_to_png", "with_class", "dashboard", "readout"]
+__all__ = ["PlotImage", "figure_to_png", "with_class", "dashboard", "readout", "DPI",
+           "WIDTH_PX"]
 
 
-def figure_to_png(fig: Figure, dpi: int = 90) -> bytes:
+# Every plot is WIDTH_PX wide: the width of a notebook's output area in JupyterLab at 1400 px
+# with the file browser open (about 965 px). Text of 8 points or more is then at least 10.7 px
+# high on screen; the image is shown at 100 % of the output's width (up to 1.25 times its
+# natural size in a wider output, where it stays sharp enough).
+DPI = 96
+WIDTH_IN = 10.0
+WIDTH_PX = int(WIDTH_IN * DPI)
+MIN_FONT_PT = 8.0   # the smallest text a dashboard draws (10.7 px at DPI)
+
+
+def figure_to_png(fig: Figure, dpi: int = DPI) -> bytes:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=dpi)
     return buffer.getvalue()
 
 
 class PlotImage:
-    """A matplotlib figure shown through an ipywidgets Image (class `cu-plot`)."""
+    """A matplotlib figure shown through an ipywidgets Image (class `cu-plot`).
 
-    def __init__(self, figsize=(7.0, 3.6), dpi: int = 90, ncols: int = 1, nrows: int = 1,
+    `height` in inches; the width is WIDTH_IN for every dashboard (see WIDTH_PX)."""
+
+    def __init__(self, height: float = 3.6, ncols: int = 1, nrows: int = 1, dpi: int = DPI,
                  **subplot_kw):
         import ipywidgets as widgets
 
-        self.fig = Figure(figsize=figsize, layout="constrained")
+        self.fig = Figure(figsize=(WIDTH_IN, height), layout="constrained")
         axes = self.fig.subplots(nrows, ncols, squeeze=False, **subplot_kw)
         self.axes = list(axes.ravel())
         self.dpi = dpi
-        # Shown at its natural size (not stretched to the output's width, which blurs it).
+        natural = int(WIDTH_IN * dpi)
         self.image = widgets.Image(format="png", layout=widgets.Layout(
-            width=f"{int(figsize[0] * dpi)}px", max_width="100%", height="auto"))
+            width="100%", max_width=f"{int(1.25 * natural)}px", height="auto"))
         self.image.add_class("cu-plot")
+        self.image.figure = self.fig  # tests and benchmarks reach the figure through the widget
 
     @property
     def ax(self):
@@ -57,9 +71,23 @@ class PlotImage:
 
 
 def with_class(widget, css_class: str):
-    """Add a CSS class to a widget and return it (for one-line construction)."""
+    """Add a CSS class to a widget and return it (for one-line construction). A control's
+    description gets the width its text needs (ipywidgets cuts longer ones at 80 px)."""
     widget.add_class(css_class)
+    style = getattr(widget, "style", None)
+    if style is not None and hasattr(style, "description_width"):
+        style.description_width = "initial"
     return widget
+
+
+def example_options(texts, width: int = 64) -> list[tuple[str, str]]:
+    """(label, text) options for a menu of example texts: each shown on one line, cut at about
+    `width` characters with "…" (the text box below the menu shows the whole text)."""
+    def short(text):
+        flat = " ".join(text.split())
+        return flat if len(flat) <= width else flat[: width - 1].rstrip() + "…"
+
+    return [(f"{number}: {short(text)}", text) for number, text in enumerate(texts, start=1)]
 
 
 def readout(name: str):

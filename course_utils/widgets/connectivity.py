@@ -16,18 +16,28 @@ from __future__ import annotations
 import html
 
 import numpy as np
+from matplotlib.ticker import NullFormatter
 
 from course_utils.nn.language_model import CELLS, cell_backward, cell_forward
 from course_utils.nn.layers import log_softmax
-from course_utils.plots import printable_token
-from course_utils.widgets.common import PlotImage, dashboard, readout, with_class, without_reentry
+from course_utils.plots import freeze_layout, printable_token
+from course_utils.widgets.common import (
+    PlotImage,
+    dashboard,
+    example_options,
+    readout,
+    with_class,
+    without_reentry,
+)
 from course_utils.widgets.hover import connectivity_strip, lm_probabilities
-from course_utils.widgets.text_strip import TextStrip
+from course_utils.widgets.text_strip import TextStrip, strip_state
 
 __all__ = ["input_gradient_norms", "connectivity_view", "DECADES", "MAX_TEXT"]
 
 DECADES = 3       # the text colours span this many powers of ten below the largest gradient
 MAX_TEXT = 200    # characters used; longer texts are cut
+LOWEST_DECADE = 99  # the gradient axis starts at 1e-99 at the lowest
+X_LIMITS = (10, 20, 30, 50, 75, 100, 150, MAX_TEXT)   # the position axis ends at the first past the target
 
 
 def input_gradient_norms(params, ids, target, *, cell):
@@ -87,8 +97,8 @@ def connectivity_view(models: dict, vocab, texts=None, target: int | None = None
     texts = list(texts or ["The Prime Minister said on Monday that the government would act."])
     names = list(models)
     colours = ["#e08214", "#3b528b", "#5ec962", "#440154"]
-    pick = with_class(widgets.Dropdown(options=texts, value=texts[0], description="example",
-                                       layout=widgets.Layout(width="60%")), "cu-connect-pick")
+    pick = with_class(widgets.Dropdown(options=example_options(texts), value=texts[0], description="example",
+                                       layout=widgets.Layout(width="95%")), "cu-connect-pick")
     text_box = with_class(widgets.Text(value=texts[0], description="text", continuous_update=False,
                                        layout=widgets.Layout(width="95%")), "cu-connect-text")
 
@@ -104,34 +114,51 @@ def connectivity_view(models: dict, vocab, texts=None, target: int | None = None
     probabilities = {}   # (model, text) -> next-character probabilities after each position (T, V)
     label = readout("connect")
 
-    plot = PlotImage(figsize=(11.0, 3.4))
+    plot = PlotImage(3.4)
     ax = plot.ax
     ax.set_yscale("log")
     ax.set_xlabel("input position t (character read)")
     ax.set_ylabel(r"$\|\partial \log p(x^{(target+1)}) / \partial e^{(t)}\|$")
     ax.set_title("How much each earlier character matters to the prediction at the target")
     ax.grid(True, which="major", alpha=0.3)
-    blit = Blitter(plot.fig, dpi=plot.dpi)
+    ax.yaxis.set_minor_formatter(NullFormatter())   # whole decades only
     lines = {name: ax.plot([], [], color=colours[k % len(colours)], linewidth=1.8, marker="o",
                            markersize=2.5, label=name)[0] for k, name in enumerate(names)}
-    ax.legend(loc="upper left", fontsize=8)
+    plot.fig.legend(handles=list(lines.values()), loc="outside lower center", ncols=len(lines), fontsize=9,
+                    frameon=False)   # inside, it would cover a curve somewhere
     target_line = ax.axvline(0, color="#222", linewidth=1.0, linestyle="--")
-    blit.add(*lines.values(), target_line)
+    note = ax.text(0.5, 0.5, "", transform=ax.transAxes, ha="center", va="center", color="#b2182b")
+    ax.set_ylim(10.0 ** -LOWEST_DECADE, 10.0)   # laid out once with the widest labels it will show
+    ax.set_xlim(-0.5, MAX_TEXT)
+    freeze_layout(plot.fig, plot.dpi)
+    blit = Blitter(plot.fig, dpi=plot.dpi, layout=False)
+    blit.add(*lines.values(), target_line, note)
     state = {"text": None}
 
     def redraw():
         text = text_box.value
         ids = ids_of(text)
-        if len(ids) < 2:
+        if len(ids) < 2:   # no prediction to look at: empty axes with a note
+            for line in lines.values():
+                line.set_data([], [])
+            target_line.set_visible(False)
+            note.set_text("type at least two characters")
+            ax.set_xlim(-0.5, X_LIMITS[0])
+            ax.set_ylim(1e-3, 10.0 ** 1.2)
+            plot.image.value = blit.show()
             label.value = "Type at least two characters."
+            for strip in strips.values():
+                strip.show(strip_state([], [], titles=[], rows=[], legend={}))
             return
+        note.set_text("")
+        target_line.set_visible(True)
         if text != state["text"]:
             target_slider.max = len(ids) - 2
         t = min(target_slider.value, len(ids) - 2)
         chars = list(text)[: t + 2]
         parts = [f"target: after reading <code>{html.escape(''.join(chars[max(0, t - 20): t + 1]))}</code>"
                  f" the true next character is <code>{html.escape(printable_token(chars[t + 1]))}</code>"]
-        all_norms = []
+        all_norms, shown_text = [], {}
         for name in names:
             cell, params = models[name]
             norms, log_probs = input_gradient_norms(params, ids, t, cell=cell)
@@ -147,22 +174,23 @@ def connectivity_view(models: dict, vocab, texts=None, target: int | None = None
                 if len(probabilities) > 4 * len(names):
                     probabilities.clear()
                 probabilities[name, text] = lm_probabilities(params, ids, cell=cell)
-            strips[name].show(connectivity_strip(name, list(text)[:MAX_TEXT], norms, t, _colour_values(norms),
-                                                 probabilities[name, text], vocab.tokens, DECADES))
+            shown_text[name] = connectivity_strip(name, list(text)[:MAX_TEXT], norms, t,
+                                                  _colour_values(norms), probabilities[name, text],
+                                                  vocab.tokens, DECADES)
         target_line.set_xdata([t, t])
-        label.value = "<br>".join(parts)
         every_norm = np.concatenate(all_norms)
         positive = every_norm[every_norm > 0]
         low = np.floor(np.log10(positive.min())) if positive.size else -10.0
         high = np.ceil(np.log10(positive.max())) if positive.size else 0.0
-        key = (len(ids), max(low, high - 12), high)
-        if blit.use(key):
-            plot.image.value = blit.frame()
-            return
-        ax.set_xlim(-0.5, len(ids) - 1.5)
-        ax.set_ylim(10.0 ** key[1], 10.0 ** (key[2] + 0.2))
+        # Up to the target, in steps of X_LIMITS: few kept pictures, no empty right half.
+        right = next(limit for limit in X_LIMITS if limit >= t + 1.5)
+        ax.set_xlim(-0.5, min(right, len(ids) - 1.5))
+        ax.set_ylim(10.0 ** max(low, high - 12, -LOWEST_DECADE), 10.0 ** (high + 0.2))
         state["text"] = text
-        plot.image.value = blit.full(key=key)
+        plot.image.value = blit.show()
+        label.value = "<br>".join(parts)   # after the image: the page paints that first
+        for name in names:
+            strips[name].show(shown_text[name])
 
     def choose_example(change):
         text_box.value = change["new"]

@@ -14,11 +14,23 @@ from __future__ import annotations
 import html
 
 import numpy as np
+from matplotlib.patches import Rectangle
+from matplotlib.ticker import MaxNLocator
+from matplotlib.transforms import blended_transform_factory
 
 from course_utils.nn import _fast
 from course_utils.nn.lstm import split_gates
-from course_utils.plots import nice_bound, printable_token
-from course_utils.widgets.common import PlotImage, dashboard, readout, with_class
+from course_utils.plots import (
+    ROW_AXIS_LABELS,
+    ROW_MODES,
+    SIMILAR_ROWS,
+    fixed_width_labels,
+    heatmap_rows,
+    heatmap_rows_html,
+    nice_bound,
+    printable_token,
+)
+from course_utils.widgets.common import PlotImage, dashboard, example_options, readout, with_class
 from course_utils.widgets.hover import gates_strip, lm_probabilities
 from course_utils.widgets.text_strip import TextStrip
 
@@ -27,6 +39,7 @@ __all__ = ["lstm_gate_trace", "gates_view", "GATE_NAMES", "MAX_TEXT"]
 GATE_NAMES = {"f": "forget gate f", "i": "input gate i", "o": "output gate o",
               "g": "candidate g", "c": "cell state c", "h": "hidden state h"}
 MAX_TEXT = 160  # characters shown; longer texts are cut
+LINE_BOUND_MAX = 100  # the chosen unit's plot spans at most ±100
 
 
 def lstm_gate_trace(params: dict, vocab, text: str, unit: int = 0) -> dict:
@@ -66,102 +79,150 @@ def _readout_html(trace, colour_by):
             f"Text coloured by {GATE_NAMES[colour_by]}.")
 
 
-def gates_view(params: dict, vocab, texts=None, unit: int = 0):
+def gates_view(params: dict, vocab, texts=None, unit: int = 0, rows: str = "clustered"):
     """The dashboard on a trained LSTM LM (`params` from `init_lm("lstm", ...)`, `vocab` its char Vocab).
 
     Controls: example text (cu-gates-pick), typed text (cu-gates-text), unit (cu-gates-unit),
-    what colours the text (cu-gates-colour). The text is a strip (cu-gates-strip): pointing at
-    a character shows the unit's gates, c and h there and the model's guesses.
+    what colours the text (cu-gates-colour), which units the heatmaps show (cu-gates-rows: see
+    plots.heatmap_rows; "similar" ranks the units by how closely their cell state follows the
+    chosen unit's). The text is a strip (cu-gates-strip): pointing at a character shows the
+    unit's gates, c and h there and the model's guesses.
     """
     import ipywidgets as widgets
-    from matplotlib.ticker import MaxNLocator
 
-    from course_utils.plots import Blitter
+    from course_utils.plots import Blitter, freeze_layout, pin_axis_labels
 
     texts = list(texts or ["The Prime Minister said on Monday that the government would act."])
     H = params["W_h"].shape[1]
-    pick = with_class(widgets.Dropdown(options=texts, value=texts[0], description="example",
-                                       layout=widgets.Layout(width="60%")), "cu-gates-pick")
+    k = min(SIMILAR_ROWS, H)
+    pick = with_class(widgets.Dropdown(options=example_options(texts), value=texts[0], description="example",
+                                       layout=widgets.Layout(width="95%")), "cu-gates-pick")
     text_box = with_class(widgets.Text(value=texts[0], description="text", continuous_update=False,
                                        layout=widgets.Layout(width="95%")), "cu-gates-text")
     unit_slider = with_class(widgets.IntSlider(value=unit, min=0, max=H - 1, description="unit",
                                                continuous_update=True), "cu-gates-unit")
-    colour = with_class(widgets.Dropdown(options=[(GATE_NAMES[k], k) for k in ("c", "h", "f", "i", "o")],
+    colour = with_class(widgets.Dropdown(options=[(GATE_NAMES[q], q) for q in ("c", "h", "f", "i", "o")],
                                          value="c", description="colour by"), "cu-gates-colour")
+    choices = [(text.format(k=k), mode) for mode, text in ROW_MODES.items()]
+    rows_menu = with_class(widgets.Dropdown(options=choices, value=rows, description="rows",
+                                            layout=widgets.Layout(width="360px")), "cu-gates-rows")
     strip = TextStrip("cu-gates-strip")
     label = readout("gates")
 
-    plot = PlotImage(figsize=(11.0, 6.2), nrows=2, ncols=2)
+    plot = PlotImage(6.6, nrows=2, ncols=2)
     heat_axes = {"f": plot.axes[0], "i": plot.axes[1], "o": plot.axes[2]}
     ax_line = plot.axes[3]
     images = {}
     for name, ax in heat_axes.items():
-        images[name] = ax.imshow(np.zeros((H, 2)), aspect="auto", cmap="viridis", vmin=0, vmax=1,
-                                 interpolation="nearest", origin="lower")
+        images[name] = ax.imshow(np.zeros((k, 2)), aspect="auto", cmap="viridis", vmin=0, vmax=1,
+                                 interpolation="nearest", origin="upper")
         ax.set_title(f"{GATE_NAMES[name]} (0 closed … 1 open)", fontsize=10)
-        ax.set_ylabel("unit")
-        ax.set_xlabel("step t (the text below: point at a character)")
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_ylabel(ROW_AXIS_LABELS[rows].format(H=H), fontsize=9)
+        ax.set_xlabel("step t (the text below: point at a character)", fontsize=9)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))   # steps: the strip shows the text
+        ax.set_yticks([0], [str(H)])                      # room for the chosen unit's number
+        ax.tick_params(axis="both", labelsize=8, length=0)
     plot.fig.colorbar(images["f"], ax=list(heat_axes.values()), fraction=0.02, pad=0.01, label="gate value")
     ax_line.set_title("the chosen unit: cell state vs hidden state", fontsize=10)
-    ax_line.set_xlabel("step t")
+    ax_line.set_xlabel("step t (character read)")
     ax_line.set_ylabel("value")
     ax_line.axhline(0, color="#999", linewidth=0.8)
     ax_line.grid(True, alpha=0.3)
-    blit = Blitter(plot.fig, dpi=plot.dpi)
-    unit_lines = [blit.add(ax.axhline(unit, color="#f00", linewidth=1.0, linestyle="--"))
-                  for ax in heat_axes.values()]
+    fixed_width_labels(ax_line.yaxis)                      # the limits change: labels keep their width
     c_line, = ax_line.plot([], [], color="#440154", linewidth=2, label="cell state c")
     h_line, = ax_line.plot([], [], color="#21918c", linewidth=1.5, label="hidden state h")
     f_line, = ax_line.plot([], [], color="#e08214", linewidth=1.0, linestyle=":", label="forget gate f")
-    ax_line.legend(loc="upper left", fontsize=8, ncols=3)
-    blit.add(c_line, h_line, f_line)
-    state = {"text": None, "kept": set()}
+    # Under the axes: inside, the legend would cover the lines somewhere.
+    ax_line.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), fontsize=9, ncols=3, frameon=False)
+    freeze_layout(plot.fig, plot.dpi)
+    for ax in heat_axes.values():
+        pin_axis_labels(ax)   # the unit number drawn beside a row must not move the axis title
+    blit = Blitter(plot.fig, dpi=plot.dpi, layout=False)
+    blit.add(*images.values(), c_line, h_line, f_line)
+    outlines = []   # the chosen unit's row in each heatmap: black with a white core, and its number
+    unit_labels = []
+    for ax in heat_axes.values():
+        ax.set_yticks([])
+        for edge, width in (("black", 2.5), ("white", 0.8)):
+            outlines.append(blit.add(ax.add_patch(Rectangle((-0.5, -0.5), 1, 1, fill=False, edgecolor=edge,
+                                                             linewidth=width))))
+        unit_labels.append(blit.add(ax.text(-0.01, 0, "", transform=blended_transform_factory(
+            ax.transAxes, ax.transData), ha="right", va="center", fontsize=9, fontweight="bold")))
+    runs, orders = {}, {}   # text -> the trace; (text, rows) -> the heatmaps' units
+    state = {"text": None}
     probabilities = {}   # text -> the LSTM LM's next-character probabilities (T+1, V)
 
+    def trace_of(text, unit):
+        if text not in runs:
+            if len(runs) > 16:
+                runs.clear()
+                orders.clear()
+            runs[text] = lstm_gate_trace(params, vocab, text, 0)
+        run = runs[text]
+        values = {name: run[name][:, unit] for name in ("f", "i", "g", "o", "c", "h")}
+        return dict(run, unit=int(unit), unit_values=values)
+
+    def rows_of(trace, text, mode):
+        if mode == "similar":
+            return heatmap_rows(trace["c"], trace["unit"], mode, k)
+        if (text, mode) not in orders:
+            orders[(text, mode)] = heatmap_rows(trace["c"], trace["unit"], mode)
+        return orders[(text, mode)]
+
     def show_text_axes(trace):
+        """One column per step of a new text (the strip under the plot shows its characters)."""
         T = len(trace["tokens"])
-        for name, ax in heat_axes.items():
-            images[name].set_data(trace[name].T)
-            images[name].set_extent((-0.5, T - 0.5, -0.5, H - 0.5))
+        for ax in heat_axes.values():
             ax.set_xlim(-0.5, T - 0.5)
         ax_line.set_xlim(-0.5, T - 0.5)
 
+    def show_rows(trace, order):
+        """The heatmaps show the units `order`, top to bottom; the chosen one is framed and
+        numbered (the readout lists the others: numbers on every row would make each new unit
+        a slow full redraw)."""
+        T = len(trace["tokens"])
+        for name, ax in heat_axes.items():
+            images[name].set_data(trace[name][:, order].T)
+            images[name].set_extent((-0.5, T - 0.5, len(order) - 0.5, -0.5))
+            ax.set_ylim(len(order) - 0.5, -0.5)
+            ax.set_ylabel(ROW_AXIS_LABELS[rows_menu.value].format(H=H), fontsize=9)
+        where = int(np.flatnonzero(order == trace["unit"])[0])
+        for outline in outlines:
+            outline.set_bounds(-0.5, where - 0.5, T, 1)
+        for unit_label in unit_labels:
+            unit_label.set(y=where, text=str(trace["unit"]))
+
     def update(_=None):
-        trace = lstm_gate_trace(params, vocab, text_box.value, unit_slider.value)
+        text = text_box.value
+        trace = trace_of(text, unit_slider.value)
         values = trace["unit_values"]
         steps = np.arange(len(trace["tokens"]))
-        for line in unit_lines:
-            line.set_ydata([trace["unit"], trace["unit"]])
         c_line.set_data(steps, values["c"])
         h_line.set_data(steps, values["h"])
         f_line.set_data(steps, values["f"])
         shown = colour.value
-        if text_box.value not in probabilities:   # the guesses depend on the text only
+        if text not in probabilities:   # the guesses depend on the text only
             probabilities.clear()
-            probabilities[text_box.value] = lm_probabilities(params, hs=trace["h"])
-        strip.show(gates_strip(trace, shown, probabilities[text_box.value], vocab.tokens))
-        label.value = _readout_html(trace, shown)
-        bound = nice_bound(1.1 * max(1.0, float(np.abs(values["c"]).max())))  # this unit's range
-        if text_box.value != state["text"]:
+            probabilities[text] = lm_probabilities(params, hs=trace["h"])
+        if text != state["text"]:
             show_text_axes(trace)
-            state["text"] = text_box.value
-            state["kept"] = set()
-        key = (text_box.value, bound)
-        if key in state["kept"] and blit.use(key):   # only the unit's lines moved
-            plot.image.value = blit.frame()
-            return
-        ax_line.set_ylim(-bound, bound)
-        state["kept"].add(key)
-        plot.image.value = blit.full(key=key)
+            state["text"] = text
+        order = rows_of(trace, text, rows_menu.value)
+        show_rows(trace, order)
+        bound = nice_bound(1.1 * max(1.0, float(np.abs(values["c"]).max())))  # this unit's range
+        ax_line.set_ylim(-min(bound, LINE_BOUND_MAX), min(bound, LINE_BOUND_MAX))
+        plot.image.value = blit.show(key=rows_menu.value)   # what the y labels say; Blitter reads the limits
+        # the texts after the image: the page paints that first
+        strip.show(gates_strip(trace, shown, probabilities[text], vocab.tokens))
+        label.value = _readout_html(trace, shown) + heatmap_rows_html(order, rows_menu.value, "cell state")
 
     def choose_example(change):
         text_box.value = change["new"]
 
     pick.observe(choose_example, names="value")
-    for control in (text_box, unit_slider, colour):
+    for control in (text_box, unit_slider, colour, rows_menu):
         control.observe(update, names="value")
     update()
-    return dashboard("gates", [pick, text_box, widgets.HBox([unit_slider, colour]), plot.image, strip,
-                               label],
+    return dashboard("gates", [pick, text_box, widgets.HBox([unit_slider, colour, rows_menu]), plot.image,
+                               strip, label],
                      title="Gate explorer: your LSTM's forget, input and output gates while it reads")

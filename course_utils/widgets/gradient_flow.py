@@ -20,6 +20,7 @@ decomposition W_h = Q P) and sets the radius by hand: W_h = ρ Q has every singu
 from __future__ import annotations
 
 import numpy as np
+from matplotlib.ticker import NullFormatter
 
 from course_utils.nn._fast import rnn_backward, rnn_forward
 from course_utils.nn.activations import prime_from_output
@@ -36,6 +37,8 @@ TRAIN_LENGTH = 30      # at most this many steps per training window
 TRAIN_ROWS = 3         # text windows per batch
 TRAIN_LR = 0.5         # plain gradient descent, so that a huge gradient is a huge step
 MAX_NORM = 1.0         # clipping threshold (global norm)
+NORM_DECADES = 60      # the norms' axis spans at most 1e-60 ... 1e60
+JACOBIAN_HTML = "∂<i>h</i><sup>(<i>T</i>)</sup>/∂<i>h</i><sup>(<i>t</i>)</sup>"
 
 
 def orthogonal_factor(W):
@@ -179,9 +182,9 @@ def _finite(values, cap=1e300):
 def _readout_html(data, radius, activation, clip):
     norms = data["norms"]
     far = len(norms) - 1
-    text = (f"W_h = {radius:.2f} · Q, activation {activation}: mean σ' along the text "
-            f"{data['mean_derivative']:.2f}; ‖∂h^(T)/∂h^(t)‖ at distance {far}: "
-            f"<b>{norms[far]:.2e}</b> (ρ^{far} = {data['radius_line'][far]:.2e})")
+    text = (f"<i>W<sub>h</sub></i> = {radius:.2f} · <i>Q</i>, activation {activation}: mean σ′ along "
+            f"the text {data['mean_derivative']:.2f}; ‖{JACOBIAN_HTML}‖ at distance {far}: "
+            f"<b>{norms[far]:.2e}</b> (ρ<sup>{far}</sup> = {data['radius_line'][far]:.2e})")
     if "loss_plain" in data:
         plain = data["grad_norm_plain"]
         diverged = not np.all(np.isfinite(data["loss_plain"])) or len(plain) < TRAIN_STEPS
@@ -196,6 +199,31 @@ def _readout_html(data, radius, activation, clip):
     return text
 
 
+def _log_limits(values, step: int = 1, least: int = 1):
+    """(10^a, 10^b): whole decades, multiples of `step`, around every positive finite value, at
+    least `least` decades apart (few distinct limits: the dashboard keeps a picture per set)."""
+    values = np.asarray(values, dtype=np.float64)
+    values = values[np.isfinite(values) & (values > 0)]
+    if values.size == 0:
+        return 10.0 ** -least, 1.0
+    low = step * np.floor(np.log10(values.min()) / step)
+    high = step * np.ceil(np.log10(values.max()) / step)
+    if high - low < least:
+        high = low + least
+    return 10.0 ** low, 10.0 ** high
+
+
+def _training_note(loss_plain, loss_clipped, clip) -> str:
+    """What the training panel cannot draw: losses past float range."""
+    notes = []
+    for name, loss, shown in (("without clipping", loss_plain, True), ("with clipping", loss_clipped, clip)):
+        finite = np.isfinite(loss)
+        if shown and (len(loss) < TRAIN_STEPS or not finite.all()):
+            last = int(np.argmin(finite)) if not finite.all() else len(loss)
+            notes.append(f"✗ {name}, the loss overflowed at step {last}: nothing to draw after it")
+    return "\n".join(notes)
+
+
 def gradient_flow_view(params, ids, spectral_radius=1.0, activation="tanh", seq_len=50):
     """The dashboard on the learner's trained RNN LM and a token-id sequence (e.g. held-out text).
 
@@ -204,13 +232,14 @@ def gradient_flow_view(params, ids, spectral_radius=1.0, activation="tanh", seq_
     """
     import ipywidgets as widgets
 
-    from course_utils.plots import Blitter
+    from course_utils.plots import Blitter, freeze_layout
 
     radius = with_class(widgets.FloatSlider(value=spectral_radius, min=0.5, max=2.0, step=0.05,
                                             description="ρ(W_h)", continuous_update=False,
                                             readout_format=".2f"), "cu-gradflow-radius")
     act = with_class(widgets.Dropdown(options=list(FLOW_ACTIVATIONS), value=activation,
-                                      description="activation"), "cu-gradflow-activation")
+                                      description="activation", layout=widgets.Layout(width="190px")),
+                     "cu-gradflow-activation")
     length = with_class(widgets.IntSlider(value=seq_len, min=10, max=100, step=10, description="T",
                                           continuous_update=False), "cu-gradflow-length")
     clip = with_class(widgets.ToggleButton(value=False, description="clip gradients (‖g‖ ≤ 1)",
@@ -218,33 +247,40 @@ def gradient_flow_view(params, ids, spectral_radius=1.0, activation="tanh", seq_
                       "cu-gradflow-clip")
     label = readout("gradflow")
 
-    plot = PlotImage(figsize=(11.0, 3.9), ncols=2)
+    plot = PlotImage(3.9, ncols=2)
     ax_norm, ax_loss = plot.axes
     ax_norm.set_yscale("log")
     ax_norm.set_xlabel("distance T − t (steps back)")
     ax_norm.set_ylabel(r"$\|\partial h^{(T)} / \partial h^{(t)}\|_2$")
     ax_norm.set_title("Gradient flow back through time")
     ax_norm.grid(True, which="major", alpha=0.3)
-    ax_loss.set_xlabel("training step (plain gradient descent, lr 0.5)")
+    ax_loss.set_xlabel(f"training step (plain gradient descent, lr {TRAIN_LR:g})")
     ax_loss.set_ylabel("training loss (nats, log scale)")
     ax_loss.set_yscale("log")
     ax_loss.set_title("A short training run")
     ax_loss.set_xlim(-0.5, TRAIN_STEPS - 0.5)
-    ax_loss.set_ylim(1.0, 1e4)                 # larger losses leave the top of the plot
-    ax_norm.set_ylim(1e-24, 1e24)
-    ax_loss.grid(True, alpha=0.3)
-    blit = Blitter(plot.fig, dpi=plot.dpi)
+    ax_loss.grid(True, which="major", alpha=0.3)
+    for ax in plot.axes:   # whole decades only: tick labels keep their width
+        ax.yaxis.set_minor_formatter(NullFormatter())
     norm_line, = ax_norm.plot([], [], color="#3b528b", linewidth=2, label="your RNN, this text")
     radius_line, = ax_norm.plot([], [], color="#5ec962", linestyle="--",
                                 label=r"$\rho^{\,T-t}$ (a linear RNN)")
-    ax_norm.legend(loc="lower left", fontsize=8)
-    plain_line, = ax_loss.plot([], [], color="#e08214", marker="o", markersize=3, label="no clipping")
-    clipped_line, = ax_loss.plot([], [], color="#440154", marker="s", markersize=3,
+    plain_line, = ax_loss.plot([], [], color="#e08214", marker="o", markersize=4, label="no clipping")
+    clipped_line, = ax_loss.plot([], [], color="#440154", marker="s", markersize=4,
                                  label="clipped (global norm ≤ 1)")
-    ax_loss.legend(loc="upper right", fontsize=8)
-    diverged_text = ax_loss.text(0.03, 0.04, "", transform=ax_loss.transAxes, va="bottom", fontsize=9,
-                                 color="#b2182b")
-    blit.add(norm_line, radius_line, plain_line, clipped_line, diverged_text)
+    # One legend under both panels: inside either it would cover a line somewhere.
+    plot.fig.legend(handles=[norm_line, radius_line, plain_line, clipped_line], loc="outside lower center",
+                    ncols=4, fontsize=9, frameon=False)
+    norm_note = ax_norm.text(0.5, 0.5, "", transform=ax_norm.transAxes, ha="center", va="center",
+                             color="#b2182b", bbox={"facecolor": "white", "edgecolor": "#b2182b"})
+    loss_note = ax_loss.text(0.5, 0.5, "", transform=ax_loss.transAxes, ha="center", va="center",
+                             color="#b2182b", wrap=True, bbox={"facecolor": "white", "edgecolor": "#b2182b"})
+    # Laid out once with the widest tick labels the axes will show (limits are clamped to them).
+    ax_norm.set_ylim(10.0 ** -NORM_DECADES, 10.0 ** NORM_DECADES)
+    ax_loss.set_ylim(1e-10, 1e10)
+    freeze_layout(plot.fig, plot.dpi)
+    blit = Blitter(plot.fig, dpi=plot.dpi, layout=False)
+    blit.add(norm_line, radius_line, plain_line, clipped_line, norm_note, loss_note)
     cache = {}
 
     def compute(key):
@@ -257,26 +293,31 @@ def gradient_flow_view(params, ids, spectral_radius=1.0, activation="tanh", seq_
     def update(_=None):
         key = (round(radius.value, 4), act.value, length.value)
         data = compute(key)
-        norms = _finite(data["norms"])
+        norms, line = _finite(data["norms"]), _finite(data["radius_line"])
         norm_line.set_data(data["distances"], norms)
-        radius_line.set_data(data["distances"], _finite(data["radius_line"]))
+        radius_line.set_data(data["distances"], line)
+        overflow = np.flatnonzero(~np.isfinite(norms))
+        norm_note.set_text(f"beyond float range from distance {overflow[0]}" if overflow.size else "")
         loss_plain, loss_clipped = _finite(data["loss_plain"]), _finite(data["loss_clipped"])
         plain_line.set_data(np.arange(len(loss_plain)), loss_plain)
         clipped_line.set_data(np.arange(len(loss_clipped)), loss_clipped)
         clipped_line.set_visible(clip.value)
-        diverged = len(loss_plain) < TRAIN_STEPS or not np.all(np.isfinite(loss_plain))
-        diverged_text.set_text(f"✗ without clipping the loss overflowed at step {len(loss_plain) - 1}"
-                               if diverged else "")
-        label.value = _readout_html(data, radius.value, act.value, clip.value)
-        # Fixed axes (only the length T moves the x axis): every other change redraws just the lines.
-        if blit.use(key[2]):
-            plot.image.value = blit.frame()
-            return
+        loss_note.set_text(_training_note(data["loss_plain"], data["loss_clipped"], clip.value)
+                           .replace(": nothing", ":\nnothing"))
+        # Axes fitted to what is drawn, in coarse steps (6 decades for the norms, whole decades
+        # for the loss): most changes reuse a kept picture and redraw just the lines.
         ax_norm.set_xlim(0, key[2] - 1)
-        plot.image.value = blit.full(key=key[2])
+        low, high = _log_limits(np.concatenate([norms, line]), step=6, least=6)
+        ax_norm.set_ylim(max(low, 10.0 ** -NORM_DECADES), min(high, 10.0 ** NORM_DECADES))
+        shown = np.concatenate([loss_plain, loss_clipped if clip.value else []])
+        low, high = _log_limits(shown)
+        ax_loss.set_ylim(max(low, 1e-10), min(high, 1e10))
+        plot.image.value = blit.show()
+        label.value = _readout_html(data, radius.value, act.value, clip.value)   # after: painted first
 
     for control in (radius, act, length, clip):
         control.observe(update, names="value")
     update()
     return dashboard("gradflow", [widgets.HBox([radius, act, length, clip]), plot.image, label],
-                     title="Gradient flow explorer: ∂h^(T)/∂h^(t) on your RNN with W_h = ρ·Q")
+                     title=f"Gradient flow explorer: {JACOBIAN_HTML} on your RNN with "
+                           "<i>W<sub>h</sub></i> = ρ·<i>Q</i>")

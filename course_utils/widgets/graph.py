@@ -24,7 +24,7 @@ from course_utils.nn.language_model import output_matrix
 from course_utils.nn.layers import log_softmax
 from course_utils.nn.lstm import gate_slice, lstm_step_forward
 from course_utils.nn.rnn import rnn_step_backward, rnn_step_forward
-from course_utils.plots import freeze_layout
+from course_utils.plots import Blitter, freeze_layout
 from course_utils.widgets.common import PlotImage, dashboard, readout, with_class
 
 __all__ = ["rnn_graph_trace", "rnn_graph_view", "lstm_graph_trace", "lstm_graph_view", "WINDOW",
@@ -125,12 +125,13 @@ def rnn_graph_view(params: dict, vocab, text: str, unit: int = 0):
 
     trace = rnn_graph_trace(params, vocab, text)
     T, H = trace["hidden"].shape
-    plot = PlotImage(figsize=(9.0, 5.0), dpi=80)
+    plot = PlotImage(5.6)   # the width of every dashboard; the diagram keeps its 9 : 5 shape
     plot.fig.clear()
     d = draw_unrolled_rnn(WINDOW, ax=plot.fig.add_subplot(), tokens=["·"] * WINDOW, title=False)
     d.ax.set_title(" ", fontsize=11)
     freeze_layout(plot.fig, plot.dpi)  # laid out once: a redraw changes texts and widths only
     plot.axes = [d.ax]
+    blit = Blitter(plot.fig, dpi=plot.dpi, layout=False)   # a picture per state: going back is free
     last = WINDOW - 1 if T > WINDOW else T - 1
     loss_step = with_class(widgets.IntSlider(value=T - 2, min=0, max=T - 2, description="loss at step k",
                                              style={"description_width": "initial"}),
@@ -174,8 +175,9 @@ def rnn_graph_view(params: dict, vocab, text: str, unit: int = 0):
         d.ax.set_title(f"hidden unit {u} in the boxes; loss at step {k}: −log p(“{target}”) "
                        f"= {tr['losses'][k]:.2f}; dashed width: ‖∂L/∂h‖ (log scale)", fontsize=11)
         norms = ", ".join(f"t={t}: {tr['grad_norm'][t]:.1e}" for t in steps if 0 <= t <= k)
-        info.value = f"‖∂L<sup>({k})</sup>/∂h<sup>(t)</sup>‖ — {norms}"
-        plot.refresh()
+        # every text and width depends on the three controls: together they are the picture's key
+        plot.image.value = blit.show(key=(k, end.value, u))
+        info.value = f"‖∂L<sup>({k})</sup>/∂h<sup>(t)</sup>‖ — {norms}"   # after the image: painted first
 
     for control in (loss_step, end, unit_box):
         control.observe(redraw, names="value")
@@ -258,12 +260,13 @@ def lstm_graph_view(params: dict, vocab, text: str, unit: int = 0):
 
     trace = lstm_graph_trace(params, vocab, text)
     T, H = trace["h"].shape
-    plot = PlotImage(figsize=(9.0, 5.0), dpi=80)
+    plot = PlotImage(5.6)   # the width of every dashboard; the diagram keeps its 9 : 5 shape
     plot.fig.clear()
     d = draw_lstm_cell(ax=plot.fig.add_subplot(), title=False)
     d.ax.set_title(" ", fontsize=11)
     freeze_layout(plot.fig, plot.dpi)
     plot.axes = [d.ax]
+    blit = Blitter(plot.fig, dpi=plot.dpi, layout=False)   # a picture per state: going back is free
     step = with_class(widgets.IntSlider(value=T - 2, min=0, max=T - 1, description="step t",
                                         style={"description_width": "initial"}), "cu-graph-lstm-step")
     loss_step = with_class(widgets.IntSlider(value=T - 2, min=0, max=T - 2, description="loss at step k",
@@ -298,9 +301,10 @@ def lstm_graph_view(params: dict, vocab, text: str, unit: int = 0):
         after = " (after the scored step: no gradient)" if t > k else ""
         d.ax.set_title(f"unit {u} at step {t}; loss at step {k} = {tr['losses'][k]:.2f}{after}; "
                        "edge width: gradient size", fontsize=11)
+        # every text and width depends on the three controls: together they are the picture's key
+        plot.image.value = blit.show(key=(t, k, u))
         info.value = (f"‖∂L/∂c<sup>({t})</sup>‖ = {tr['dc'][t]:.1e} · along the cell state to step {t - 1}: "
                       f"{tr['highway'][t]:.1e} · ‖∂L/∂h<sup>({t})</sup>‖ = {tr['dh'][t]:.1e}")
-        plot.refresh()
 
     for control in (step, loss_step, unit_box):
         control.observe(redraw, names="value")

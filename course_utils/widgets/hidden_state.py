@@ -15,14 +15,30 @@ import html
 import numpy as np
 from matplotlib.patches import Rectangle
 from matplotlib.ticker import MaxNLocator
+from matplotlib.transforms import blended_transform_factory
 
 from course_utils.nn.language_model import lm_logits
 from course_utils.nn.layers import softmax
-from course_utils.widgets.common import PlotImage, dashboard, readout, with_class, without_reentry
+from course_utils.plots import (
+    ROW_AXIS_LABELS,
+    ROW_MODES,
+    SIMILAR_ROWS,
+    heatmap_rows,
+    heatmap_rows_html,
+    nice_bound,
+)
+from course_utils.widgets.common import (
+    PlotImage,
+    dashboard,
+    example_options,
+    readout,
+    with_class,
+    without_reentry,
+)
 from course_utils.widgets.hover import hidden_state_strip
 from course_utils.widgets.text_strip import TextStrip
 
-__all__ = ["read_text", "hidden_state_trace", "hidden_state_view", "display_token", "coloured_text_html"]
+__all__ = ["read_text", "hidden_state_trace", "hidden_state_view", "display_token"]
 
 HEATMAP_CMAP = "RdBu_r"  # signed activations in [-1, 1]: blue negative, white 0, red positive
 MAX_TEXT = 200  # tokens shown; longer texts are cut (the heatmap would be unreadable)
@@ -51,7 +67,7 @@ def read_text(params: dict, vocab, text: str, tokenize=None) -> dict:
             "probs": softmax(logits[0].astype(np.float64))}
 
 
-def _select(run: dict, step, unit, top_k) -> dict:
+def _select(run: dict, step, unit, top_k, rows="similar") -> dict:
     fn = "hidden_state_trace"
     tokens, ids, hidden, probs = run["tokens"], run["ids"], run["hidden"], run["probs"]
     H = hidden.shape[1]
@@ -65,6 +81,8 @@ def _select(run: dict, step, unit, top_k) -> dict:
     top_k = max(1, min(int(top_k), probs.shape[1]))
     order = np.argsort(-probs[step], kind="stable")[:top_k]
     has_next = step < last
+    if rows is not None:   # the view passes None and keeps its own rows per text
+        run = dict(run, rows=heatmap_rows(hidden, unit, rows))
     return dict(run, **{
         "unit": int(unit),
         "unit_values": hidden[:, unit],
@@ -78,37 +96,17 @@ def _select(run: dict, step, unit, top_k) -> dict:
 
 
 def hidden_state_trace(params: dict, vocab, text: str, step: int | None = None, unit: int = 0,
-                       top_k: int = 8, tokenize=None) -> dict:
+                       top_k: int = 8, tokenize=None, rows: str = "similar") -> dict:
     """Run the RNN LM over `<bos>` + text and collect what the dashboard shows (no widgets).
 
-    Returns what `read_text` returns, plus: "unit" and "unit_values" (T+1,) = hidden[:, unit],
+    Returns what `read_text` returns, plus: "rows" the units the heatmap shows, top to bottom
+    (see heatmap_rows), "unit" and "unit_values" (T+1,) = hidden[:, unit],
     "step" (default: the last), "top_tokens"/"top_ids"/"top_probs" (top_k,) the most probable
     next tokens after step t, and "next_token"/"next_prob" the token that actually comes at
     t+1 and its probability (None after the last step).
     """
     run = dict(read_text(params, vocab, text, tokenize), vocab_tokens=vocab.tokens)
-    return _select(run, step, unit, top_k)
-
-
-def coloured_text_html(tokens, values, cmap=HEATMAP_CMAP, vmax: float = 1.0, highlight=None,
-                       joiner: str = "") -> str:
-    """Tokens as HTML spans whose background is the value's colour (diverging map, 0 = white)."""
-    from matplotlib import colormaps
-    from matplotlib.colors import to_hex
-
-    values = np.asarray(values, dtype=np.float64)
-    if len(tokens) != len(values):
-        raise ValueError(f"coloured_text_html: {len(tokens)} tokens but {len(values)} values")
-    colours = colormaps[cmap](0.5 + 0.5 * np.clip(values / vmax, -1, 1))  # (T, 4), one call
-    luminance = colours[:, :3] @ np.array([0.2126, 0.7152, 0.0722])
-    spans = []
-    for index, token in enumerate(tokens):
-        text = html.escape(token if token != "\n" else "⏎")
-        border = "outline:2px solid #222;" if index == highlight else ""
-        spans.append(f'<span title="{values[index]:+.2f}" style="background:{to_hex(colours[index])};'
-                     f'color:{"#000" if luminance[index] > 0.5 else "#fff"};{border}'
-                     f'white-space:pre;font-family:monospace">{text}</span>')
-    return joiner.join(spans)
+    return _select(run, step, unit, top_k, rows)
 
 
 def _readout_html(data: dict) -> str:
@@ -128,32 +126,43 @@ def _readout_html(data: dict) -> str:
             f"{data['unit_values'].min():+.2f} … {data['unit_values'].max():+.2f}")
 
 
-def hidden_state_view(params: dict, vocab, texts=None, unit: int = 0, top_k: int = 8, tokenize=None):
+def hidden_state_view(params: dict, vocab, texts=None, unit: int = 0, top_k: int = 8, tokenize=None,
+                      rows: str = "similar"):
     """The dashboard on a trained RNN LM (`params` from `init_lm("rnn", ...)`, `vocab` its Vocab).
 
     Controls: pick an example text (cu-hidden-pick), type a text (cu-hidden-text), the time step
-    (cu-hidden-step), the unit to colour the text by (cu-hidden-unit). The text is a strip
-    (cu-hidden-strip): pointing at a character shows h and the model's guesses there, clicking
-    it sets the step.
+    (cu-hidden-step), the unit to colour the text by (cu-hidden-unit), which units the heatmap
+    shows (cu-hidden-rows, see heatmap_rows). The text is a strip (cu-hidden-strip): pointing
+    at a character shows h and the model's guesses there, clicking it sets the step.
     """
     import ipywidgets as widgets
 
-    from course_utils.plots import Blitter, freeze_layout
+    from course_utils.plots import Blitter, freeze_layout, pin_axis_labels
 
     texts = list(texts or ["The Prime Minister said on Monday that the government would act."])
     H = params["W_h"].shape[0]
-    pick = with_class(widgets.Dropdown(options=texts, value=texts[0], description="example",
-                                       layout=widgets.Layout(width="60%")), "cu-hidden-pick")
+    k = min(SIMILAR_ROWS, H)
+    pick = with_class(widgets.Dropdown(options=example_options(texts), value=texts[0], description="example",
+                                       layout=widgets.Layout(width="95%")), "cu-hidden-pick")
     text_box = with_class(widgets.Text(value=texts[0], description="text", continuous_update=False,
                                        layout=widgets.Layout(width="95%")), "cu-hidden-text")
-    runs: dict = {}  # text -> read_text(...): the RNN runs once per text, not per slider move
+    runs: dict = {}   # text -> read_text(...): the RNN runs once per text, not per slider move
+    orders: dict = {}  # (text, rows) -> the heatmap's units, for the orders that ignore the unit
 
     def trace(text, step, unit):
         if text not in runs:
             if len(runs) > 32:
                 runs.clear()
+                orders.clear()
             runs[text] = dict(read_text(params, vocab, text, tokenize), vocab_tokens=vocab.tokens)
-        return _select(runs[text], step, unit, top_k)
+        return _select(runs[text], step, unit, top_k, rows=None)
+
+    def rows_of(data, text, mode):
+        if mode == "similar":
+            return heatmap_rows(data["hidden"], data["unit"], mode, k)
+        if (text, mode) not in orders:
+            orders[(text, mode)] = heatmap_rows(data["hidden"], data["unit"], mode)
+        return orders[(text, mode)]
 
     data = trace(text_box.value, None, unit)
     last = len(data["tokens"]) - 1
@@ -161,80 +170,93 @@ def hidden_state_view(params: dict, vocab, texts=None, unit: int = 0, top_k: int
                                                continuous_update=True), "cu-hidden-step")
     unit_slider = with_class(widgets.IntSlider(value=unit, min=0, max=H - 1, description="unit",
                                                continuous_update=True), "cu-hidden-unit")
+    choices = [(text.format(k=k), mode) for mode, text in ROW_MODES.items()]
+    rows_menu = with_class(widgets.Dropdown(options=choices, value=rows, description="rows",
+                                            layout=widgets.Layout(width="360px")), "cu-hidden-rows")
     strip = TextStrip("cu-hidden-strip")
     label = readout("hidden")
 
-    plot = PlotImage(figsize=(11.0, 4.0), ncols=2, gridspec_kw={"width_ratios": [3.2, 1]})
+    plot = PlotImage(4.3, ncols=2, gridspec_kw={"width_ratios": [3.2, 1]})
     ax_heat, ax_bars = plot.axes
-    image = ax_heat.imshow(data["hidden"].T, aspect="auto", cmap=HEATMAP_CMAP, vmin=-1, vmax=1,
-                           interpolation="nearest", origin="lower")
+    image = ax_heat.imshow(np.zeros((k, 2)), aspect="auto", cmap=HEATMAP_CMAP, vmin=-1, vmax=1,
+                           interpolation="nearest", origin="upper")
     plot.fig.colorbar(image, ax=ax_heat, fraction=0.03, pad=0.01, label="h (tanh: −1 … 1)")
     ax_heat.set_xlabel("time step t (0 = <bos>; the text below shows the token read at each step)")
-    ax_heat.set_ylabel("hidden unit")
-    ax_heat.set_title("h^(t): one column per step")
+    ax_heat.set_title(r"$h^{(t)}$: one column per step $t$, one row per unit")
+    # Lay out with the widest unit labels and axis title: later texts fit in the room reserved now.
+    ax_heat.set_yticks([0], [str(H)])
+    ax_heat.set_ylabel(ROW_AXIS_LABELS["similar"])
+    ax_heat.tick_params(axis="both", labelsize=8, length=0)
+    ax_heat.xaxis.set_major_locator(MaxNLocator(integer=True))   # steps: the strip shows the tokens
     ax_bars.set_xlim(0, 1)
     ax_bars.set_ylim(-0.6, top_k - 0.4)
     ax_bars.invert_yaxis()
     ax_bars.set_yticks([])
     ax_bars.set_xlabel("probability of the next token")
     ax_bars.grid(True, axis="x", alpha=0.3)
-    ax_heat.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax_bars.set_title("next token after step t")
     freeze_layout(plot.fig, plot.dpi)  # positions final now: a new text only changes the limits
+    ax_heat.set_yticks([])   # the chosen unit's number is drawn by its row (unit_label)
+    pin_axis_labels(ax_heat)   # the axis titles stay where the widest labels put them
     blit = Blitter(plot.fig, dpi=plot.dpi, layout=False)
     blit.add(image)  # the heatmap changes with the text: drawn on every frame, like the outlines
     # The chosen unit's row and the chosen step's column, outlined (black with a white core, to
     # stand out on both ends of the colour map).
     outlines = []
     for colour, width in (("black", 3.0), ("white", 1.0)):
-        row = Rectangle((-0.5, unit - 0.5), len(data["tokens"]), 1, fill=False, edgecolor=colour,
-                        linewidth=width)
-        column = Rectangle((step_slider.value - 0.5, -0.5), 1, H, fill=False, edgecolor=colour,
-                           linewidth=width)
+        row = Rectangle((-0.5, -0.5), 1, 1, fill=False, edgecolor=colour, linewidth=width)
+        column = Rectangle((-0.5, -0.5), 1, 1, fill=False, edgecolor=colour, linewidth=width)
         ax_heat.add_patch(row)
         ax_heat.add_patch(column)
         outlines.append((row, column))
         blit.add(row, column)
+    unit_label = blit.add(ax_heat.text(-0.01, 0, "", transform=blended_transform_factory(
+        ax_heat.transAxes, ax_heat.transData), ha="right", va="center", fontsize=9, fontweight="bold"))
     bars = ax_bars.barh(np.arange(top_k), np.zeros(top_k), color="#21918c")
     blit.add(*bars)
     # Only the token is written next to its bar (few glyphs keep a frame fast); the readout
     # below the plot gives the percentages.
     bar_labels = [blit.add(ax_bars.text(0.02, i, "", va="center", fontsize=10, family="monospace"))
                   for i in range(top_k)]
-    ax_bars.set_title("next token after step t")
     state = {"text": None}
-    # The tokens themselves are in the strip under the plot (point at one to see its step).
 
-    def set_text_axes(data) -> None:
-        """Show a new text's states and its step axis."""
-        tokens = data["tokens"]
-        image.set_data(data["hidden"].T)
-        image.set_extent((-0.5, len(tokens) - 0.5, -0.5, H - 0.5))
-        ax_heat.set_xlim(-0.5, len(tokens) - 0.5)
+    def set_rows(data, order):
+        """The heatmap shows the units `order`, top to bottom; the chosen unit is outlined and
+        numbered (the readout lists the others: numbers on every row would make each new unit
+        a slow full redraw)."""
+        image.set_data(data["hidden"][:, order].T)
+        image.set_extent((-0.5, len(data["tokens"]) - 0.5, len(order) - 0.5, -0.5))
+        ax_heat.set_ylim(len(order) - 0.5, -0.5)
+        ax_heat.set_ylabel(ROW_AXIS_LABELS[rows_menu.value].format(H=H))
+        where = int(np.flatnonzero(order == data["unit"])[0])
+        unit_label.set(y=where, text=str(data["unit"]))
+        for row, column in outlines:
+            row.set_bounds(-0.5, where - 0.5, len(data["tokens"]), 1)
+            column.set_bounds(data["step"] - 0.5, -0.5, 1, len(order))
 
     def redraw():
         text = text_box.value
-        if text != state["text"]:
-            last = len(trace(text, None, unit_slider.value)["tokens"]) - 1
-            step_slider.max = last  # may clamp the value
+        new_text = text != state["text"]
+        if new_text:
+            step_slider.max = len(trace(text, None, unit_slider.value)["tokens"]) - 1  # may clamp the step
         data = trace(text, step_slider.value, unit_slider.value)
-        for row, column in outlines:
-            row.set_bounds(-0.5, data["unit"] - 0.5, len(data["tokens"]), 1)
-            column.set_x(data["step"] - 0.5)
+        order = rows_of(data, text, rows_menu.value)
+        if new_text:
+            state["text"] = text
+            ax_heat.set_xlim(-0.5, len(data["tokens"]) - 0.5)
+        set_rows(data, order)
         for bar, text_artist, token, p in zip(bars, bar_labels, data["top_tokens"], data["top_probs"],
                                               strict=False):
             bar.set_width(p)
             bar.set_color("#e08214" if token == data["next_token"] else "#21918c")
             text_artist.set_text(display_token(token))
+        ax_bars.set_xlim(0, min(1.0, nice_bound(1.15 * data["top_probs"][0])))   # 0.1, 0.2, 0.5 or 1
+        # The static picture: the step axis (the x limits, which Blitter reads) and the y label.
+        plot.image.value = blit.show(key=rows_menu.value)
+        # the texts after the image: the page paints the image first
         strip.show(hidden_state_strip(data, data["unit"], data["step"],
                                       separator="" if vocab.level == "char" else " "))
-        label.value = _readout_html(data)
-        if text != state["text"]:
-            state["text"] = text
-            set_text_axes(data)
-            steps = ("steps", len(data["tokens"]))   # the static picture depends on the step axis only
-            plot.image.value = blit.frame() if blit.use(steps) else blit.full(key=steps)
-            return
-        plot.image.value = blit.frame()
+        label.value = _readout_html(data) + heatmap_rows_html(order, rows_menu.value)
 
     def choose_example(change):
         text_box.value = change["new"]
@@ -245,9 +267,10 @@ def hidden_state_view(params: dict, vocab, texts=None, unit: int = 0, top_k: int
     pick.observe(choose_example, names="value")
     strip.observe(choose_step, names="selected")
     update = without_reentry(redraw)
-    for control in (text_box, step_slider, unit_slider):
+    for control in (text_box, step_slider, unit_slider, rows_menu):
         control.observe(update, names="value")
     update()
-    return dashboard("hidden", [pick, text_box, widgets.HBox([step_slider, unit_slider]), plot.image,
-                                strip, label],
-                     title="Hidden-state explorer: h^(t) while the RNN reads, and what it expects next")
+    return dashboard("hidden", [pick, text_box, widgets.HBox([step_slider, unit_slider, rows_menu]),
+                                plot.image, strip, label],
+                     title="Hidden-state explorer: <i>h</i><sup>(<i>t</i>)</sup> while the RNN reads, "
+                           "and what it expects next")

@@ -14,7 +14,15 @@ from __future__ import annotations
 import numpy as np
 
 from course_utils.nn.activations import sigmoid
-from course_utils.plots import Blitter, grid_2d, plot_decision_boundary
+from course_utils.plots import (
+    CLASS_COLOURS,
+    CLASS_MARKERS,
+    Blitter,
+    freeze_layout,
+    grid_2d,
+    nice_bound,
+    plot_decision_boundary,
+)
 from course_utils.widgets.common import PlotImage, dashboard, readout, with_class
 
 __all__ = ["TRUTH_TABLES", "perceptron_data", "perceptron_explorer"]
@@ -26,6 +34,7 @@ TRUTH_TABLES = {
     "NAND": (_CORNERS, np.array([1, 1, 1, 0])),
     "XOR": (_CORNERS, np.array([0, 1, 1, 0])),
 }
+ARROW_LENGTH = 0.3   # the w arrow, in units of x
 
 
 def _as_vector(value, size, name):
@@ -40,9 +49,11 @@ def perceptron_data(w, b, point, x, y, grid) -> dict:
 
     Returns a dict: "a_grid" σ(w·x + b) over the grid (shape); "line" (2, 2) two points of
     the boundary w·x + b = 0, as [[x1, x1'], [x2, x2']], or NaNs when w = 0; "arrow" (2, 2)
-    tail and tip of a short arrow along w starting on the boundary; "z", "a", "predicted"
-    at `point`; "correct" how many points of x the unit puts in their class y (z ≥ 0 means
-    class 1), out of "total".
+    tail and tip of a short arrow along w, starting on the boundary (its point nearest the
+    grid's centre) or, when that point is near or outside the grid's edge, as close to it as
+    the arrow fits inside the grid; "z", "a", "predicted" at `point`; "z_data" (N,) w·x + b
+    of every point of x; "correct" how many of them the unit puts in their class y (z ≥ 0
+    means class 1), out of "total".
     """
     w = _as_vector(w, 2, "w")
     point = _as_vector(point, 2, "point")
@@ -65,12 +76,14 @@ def perceptron_data(w, b, point, x, y, grid) -> dict:
         reach = 2 * max(extent[1] - extent[0], extent[3] - extent[2])
         ends = np.stack([foot - reach * along, foot + reach * along])  # (2 points, 2 coords)
         line = ends.T
-        arrow = np.stack([foot, foot + 0.3 * w / np.sqrt(norm2)])
+        room = ARROW_LENGTH + 0.2        # the arrow and its label stay inside the window
+        tail = np.clip(foot, [extent[0] + room, extent[2] + room], [extent[1] - room, extent[3] - room])
+        arrow = np.stack([tail, tail + ARROW_LENGTH * w / np.sqrt(norm2)])
     z = float(w @ point + b)
     z_data = x @ w + b
     correct = int(np.sum((z_data >= 0).astype(int) == y))
     return {"a_grid": a_grid, "line": line, "arrow": arrow, "z": z, "a": float(sigmoid(z)),
-            "predicted": int(z >= 0), "correct": correct, "total": len(x)}
+            "predicted": int(z >= 0), "z_data": z_data, "correct": correct, "total": len(x)}
 
 
 def _readout_html(name, w, b, point, data):
@@ -112,14 +125,15 @@ def perceptron_explorer(w=(1.0, 1.0), b=-1.5, datasets=None, dataset: str | None
     limit = float(np.ceil(max(4.0, *np.abs(w), abs(b))))
     w1, w2 = slider("w1", w[0], -limit, limit), slider("w2", w[1], -limit, limit)
     b_slider = slider("b", b, -1.5 * limit, 1.5 * limit)
-    x1 = slider("x1", point[0], extent[0], extent[1])
-    x2 = slider("x2", point[1], extent[2], extent[3])
+    inset = 0.12  # the chosen point's star stays whole inside the plot
+    x1 = slider("x1", point[0], extent[0] + inset, extent[1] - inset)
+    x2 = slider("x2", point[1], extent[2] + inset, extent[3] - inset)
     choose = with_class(widgets.Dropdown(options=names, value=dataset, description="data"),
                         "cu-perceptron-dataset")
     label = readout("perceptron")
 
-    plot = PlotImage(figsize=(5.6, 4.8))
-    ax = plot.ax
+    plot = PlotImage(4.6, ncols=2, gridspec_kw={"width_ratios": [1.25, 1]})
+    ax, ax_z = plot.axes
     x, y = datasets[dataset]
     data = perceptron_data(w, b, point, x, y, grid)
     artists = plot_decision_boundary(ax, data["a_grid"], extent, x, y, contour=False, point_size=90,
@@ -129,14 +143,33 @@ def perceptron_explorer(w=(1.0, 1.0), b=-1.5, datasets=None, dataset: str | None
     arrow = ax.annotate("", xy=data["arrow"][1], xytext=data["arrow"][0],
                         arrowprops={"arrowstyle": "-|>", "color": "black", "linewidth": 1.5})
     w_label = ax.text(*data["arrow"][1], " w", fontsize="medium", fontweight="bold")
-    (chosen,) = ax.plot(*point, marker="*", markersize=16, color="#fde725", markeredgecolor="black",
-                        linestyle="none", label="chosen x", zorder=4)
+    star = {"marker": "*", "markersize": 16, "color": "#fde725", "markeredgecolor": "black",
+            "linestyle": "none"}
+    (chosen,) = ax.plot(*point, **star, label="chosen x", zorder=4)
     # Below the axes, so that it stays in the static picture (the background moves).
     plot.fig.legend(handles=[*artists["points"], line, chosen], loc="outside lower center", ncols=4,
                     fontsize="small", frameon=False)
     ax.set_aspect("equal")
-    blit = Blitter(plot.fig, dpi=plot.dpi)
-    blit.add(artists["image"], line, arrow, w_label, *artists["points"], chosen)
+    # Right: every point at its z, on the curve a = σ(z); left of z = 0 is class 0.
+    (sigmoid_curve,) = ax_z.plot([], [], color="#3b528b", linewidth=2)
+    ax_z.axvline(0, color="black", linewidth=1.5)
+    ax_z.axhline(0.5, color="0.5", linewidth=0.8, linestyle=":")
+    z_points = [ax_z.scatter([], [], s=90, c=CLASS_COLOURS[k], marker=CLASS_MARKERS[k], edgecolors="black",
+                             linewidths=0.6, zorder=3) for k in (0, 1)]
+    (z_chosen,) = ax_z.plot([], [], **star, zorder=4)
+    ax_z.set(ylim=(-0.08, 1.08), xlabel="z = w·x + b", ylabel="a",
+             title="Each point at its z: class 1 where z ≥ 0")
+    ax_z.grid(True, alpha=0.3)
+    ax_z.xaxis.set_major_formatter("{x:g}")
+
+    def set_z_axis(z_max):   # z_max in 5, 10, 20, 50: one kept picture each
+        ax_z.set_xlim(-z_max, z_max)
+        ax_z.set_xticks(np.linspace(-z_max, z_max, 5))
+
+    set_z_axis(50)   # lay the figure out once with the widest z tick labels it will show
+    freeze_layout(plot.fig, plot.dpi)
+    blit = Blitter(plot.fig, dpi=plot.dpi, layout=False)
+    blit.add(artists["image"], line, arrow, w_label, *artists["points"], chosen, *z_points, z_chosen)
 
     def update(_=None):
         weights = np.array([w1.value, w2.value])
@@ -152,8 +185,16 @@ def perceptron_explorer(w=(1.0, 1.0), b=-1.5, datasets=None, dataset: str | None
         w_label.set_position(data["arrow"][1])
         w_label.set_visible(arrow.get_visible())
         chosen.set_data([chosen_point[0]], [chosen_point[1]])
-        label.value = _readout_html(choose.value, weights, b_slider.value, chosen_point, data)
-        plot.image.value = blit.frame()
+        z_max = nice_bound(1.15 * max(4.0, abs(data["z"]), *np.abs(data["z_data"])))   # 5, 10, 20, 50
+        z_grid = np.linspace(-z_max, z_max, 201)
+        sigmoid_curve.set_data(z_grid, sigmoid(z_grid))
+        set_z_axis(z_max)
+        for k, points in enumerate(z_points):
+            z_k = data["z_data"][y == k]
+            points.set_offsets(np.column_stack([z_k, sigmoid(z_k)]) if len(z_k) else np.empty((0, 2)))
+        z_chosen.set_data([data["z"]], [data["a"]])
+        plot.image.value = blit.show()
+        label.value = _readout_html(choose.value, weights, b_slider.value, chosen_point, data)  # painted 2nd
 
     for control in (choose, w1, w2, b_slider, x1, x2):
         control.observe(update, names="value")

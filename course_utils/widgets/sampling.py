@@ -86,13 +86,13 @@ def sampling_view(params: dict, vocab, prompt: str = "The ", temperature: float 
     """The dashboard on a trained RNN LM.
 
     Controls: temperature (cu-sampling-temperature), maximum length (cu-sampling-length),
-    the prompt that follows <bos> (cu-sampling-prompt), and a "New sample" button
-    (cu-sampling-new) that moves to the next seed. The sample is an HTML widget with class
-    cu-sampling-text.
+    the prompt that follows <bos> (cu-sampling-prompt), the seed (cu-sampling-seed: the same
+    seed gives the same sample) and a "New sample" button (cu-sampling-new) that moves to the
+    next seed. The sample is an HTML widget with class cu-sampling-text.
     """
     import ipywidgets as widgets
 
-    from course_utils.plots import Blitter
+    from course_utils.plots import Blitter, fixed_width_labels, nice_bound
 
     temperature_slider = with_class(widgets.FloatSlider(
         value=temperature, min=0.0, max=2.0, step=0.05, description="temperature",
@@ -103,21 +103,24 @@ def sampling_view(params: dict, vocab, prompt: str = "The ", temperature: float 
     prompt_box = with_class(widgets.Text(value=prompt, description="prompt", continuous_update=False),
                             "cu-sampling-prompt")
     new_button = with_class(widgets.Button(description="New sample", icon="refresh"), "cu-sampling-new")
+    seed_box = with_class(widgets.BoundedIntText(value=seed, min=0, max=10**6, description="seed",
+                                                 layout=widgets.Layout(width="150px")), "cu-sampling-seed")
     sample_html = widgets.HTML()
     sample_html.add_class("cu-sampling-text")
     label = readout("sampling")
-    state = {"seed": seed, "prompt": None}
+    state = {"prompt": None}
     joiner = "" if vocab.level == "char" else " "
 
-    plot = PlotImage(figsize=(8.0, 2.8))
+    plot = PlotImage(2.8)
     ax = plot.ax
     positions = np.arange(top_k)
     ax.set_ylim(0, 1)
     ax.set_xlim(-0.6, top_k - 0.4)
     ax.set_ylabel("probability")
     ax.set_xlabel("the first token after the prompt (the model's top choices at τ = 1)")
-    ax.set_title("What the model samples from, at τ = 1 and at your temperature", fontsize="medium")
+    ax.set_title("What the model samples from, at τ = 1 and at your temperature")
     ax.grid(True, axis="y", alpha=0.3)
+    fixed_width_labels(ax.yaxis)   # the limits change: the label column keeps its width
     width = 0.4
     blit = Blitter(plot.fig, dpi=plot.dpi)
     bars_t1 = ax.bar(positions - width / 2, np.zeros(top_k), width, color="#bbbbbb", label="τ = 1")
@@ -129,30 +132,30 @@ def sampling_view(params: dict, vocab, prompt: str = "The ", temperature: float 
 
     def update(_=None):
         data = sample_text(params, vocab, prompt_box.value, temperature_slider.value, length_slider.value,
-                           state["seed"], top_k, tokenize)
+                           seed_box.value, top_k, tokenize)
         for bar, p in zip(bars_t1, data["top_probs_t1"], strict=False):
             bar.set_height(p)
         for bar, p in zip(bars_t, data["top_probs"], strict=False):
             bar.set_height(p)
         title.set_text(f"τ = {temperature_slider.value:.2f}: entropy {data['entropy_bits']:.2f} bits")
-        sample_html.value = _sample_html(data, joiner)
-        label.value = _readout_html(data, temperature_slider.value, state["seed"])
+        tallest = max(data["top_probs_t1"].max(), data["top_probs"].max())
+        ax.set_ylim(0, min(1.0, nice_bound(1.25 * tallest)))   # 0.05, 0.1, 0.2, 0.5 or 1: room for the text
         if prompt_box.value != state["prompt"]:  # new top tokens: new tick labels
             ax.set_xticks(positions)
             ax.set_xticklabels([display_token(t) for t in data["top_tokens"]], family="monospace")
             state["prompt"] = prompt_box.value
-            plot.image.value = blit.full()
-        else:
-            plot.image.value = blit.frame()
+        plot.image.value = blit.show(key=prompt_box.value)   # the tick labels: its top tokens
+        sample_html.value = _sample_html(data, joiner)       # the texts after the image
+        label.value = _readout_html(data, temperature_slider.value, seed_box.value)
 
     def new_sample(_button):
-        state["seed"] += 1
-        update()
+        seed_box.value += 1   # its observer draws the new sample
 
     new_button.on_click(new_sample)
-    for control in (temperature_slider, length_slider, prompt_box):
+    for control in (temperature_slider, length_slider, prompt_box, seed_box):
         control.observe(update, names="value")
     update()
     return dashboard("sampling", [widgets.HBox([temperature_slider, length_slider]),
-                                  widgets.HBox([prompt_box, new_button]), plot.image, sample_html, label],
+                                  widgets.HBox([prompt_box, seed_box, new_button]), plot.image, sample_html,
+                                  label],
                      title="Sampling explorer: temperature, length and prompt")

@@ -14,8 +14,9 @@ textbook shortcut ρ = 1 - 6 Σ d² / (n (n² - 1)) (exact without ties).
 from __future__ import annotations
 
 import numpy as np
+from matplotlib.transforms import Affine2D
 
-from course_utils.plots import Blitter
+from course_utils.plots import Blitter, place_labels
 from course_utils.widgets.common import PlotImage, dashboard, readout, with_class
 from course_utils.wordvec import WordVectors, average_ranks, evaluate_similarity
 
@@ -72,7 +73,7 @@ def default_datasets() -> dict:
 
 def _readout_html(data, dataset: str, model_name: str) -> str:
     rho = "undefined (fewer than 2 pairs)" if np.isnan(data["rho"]) else f"<b>{data['rho']:.3f}</b>"
-    text = (f"{dataset} ({DESCRIPTIONS.get(dataset, str(data['n_pairs']) + ' pairs')}), {model_name}: "
+    text = (f"{dataset}: {DESCRIPTIONS.get(dataset, str(data['n_pairs']) + ' pairs')}; {model_name}: "
             f"Spearman's ρ = {rho} on the {data['n_covered']} of {data['n_pairs']} pairs whose words "
             f"are both in the vocabulary (coverage {data['coverage']:.1%}).")
     if data["word"]:
@@ -119,7 +120,7 @@ def similarity_scatter(models, datasets=None, dataset: str | None = None, word: 
                           "cu-similarity-word")
     label = readout("similarity")
 
-    plot = PlotImage(figsize=(8.8, 3.9), ncols=2)
+    plot = PlotImage(3.9, ncols=2)
     score_ax, rank_ax = plot.axes
     top = max(max(s for _, _, s in pairs) for pairs in datasets.values() if pairs)
     score_ax.set(xlim=(-0.3, top + 0.3), ylim=(-0.6, 1.45), xlabel="human score",
@@ -137,7 +138,8 @@ def similarity_scatter(models, datasets=None, dataset: str | None = None, word: 
     colorbar.set_label("rank difference d / n (human − cosine);\nred: the model ranks the pair higher")
     rho_text = score_ax.text(0.02, 0.97, "", transform=score_ax.transAxes, va="top", fontsize="medium",
                              bbox={"facecolor": "white", "alpha": 0.85, "edgecolor": "grey"})
-    names = [score_ax.text(0, 0, "", fontsize="small", zorder=5) for _ in range(8)]  # (text is slow: once)
+    names = [score_ax.text(0, 0, "", fontsize="small", va="center", zorder=5)   # (text is slow: made once)
+             for _ in range(8)]
     circles = [ax.scatter(np.zeros(0), np.zeros(0), s=80, facecolors="none", edgecolors="black",
                           linewidths=1.2, zorder=4) for ax in (score_ax, rank_ax)]
 
@@ -152,17 +154,22 @@ def similarity_scatter(models, datasets=None, dataset: str | None = None, word: 
             dot.set_offsets(xy if len(xy) else np.empty((0, 2)))
             dot.set_array(data["d"])
             circle.set_offsets(xy[data["labelled"]] if data["labelled"] else np.empty((0, 2)))
+        lowest = float(data["cosine"].min()) if data["n_covered"] else 0.0
+        score_ax.set_ylim(min(-0.6, np.floor(10 * lowest - 0.5) / 10), 1.45)   # every cosine shown
+        pairs = ["–".join(data["pairs"][i]) for i in data["labelled"]]
+        spots = place_labels(score_ax, places[0][data["labelled"]], pairs, font_px=names[0].get_fontsize()
+                             * plot.dpi / 72) if pairs else []
         for slot, text in enumerate(names):
-            if slot < len(data["labelled"]):
-                i = data["labelled"][slot]
-                text.set_text(" " + "–".join(data["pairs"][i]))
-                text.set_position(places[0][i])
+            if slot < len(pairs):
+                dx, dy, ha, va = spots[slot]
+                text.set(text=pairs[slot], position=places[0][data["labelled"][slot]], ha=ha, va=va,
+                         transform=score_ax.transData + Affine2D().translate(dx, dy))
             else:
                 text.set_text("")
         rho = "ρ undefined" if np.isnan(data["rho"]) else f"ρ = {data['rho']:.3f}"
         rho_text.set_text(f"{rho}, n = {data['n_covered']}")   # short: text is the slow part to draw
-        label.value = _readout_html(data, choose.value, model.value)
-        plot.image.value = blit.frame()
+        plot.image.value = blit.show()
+        label.value = _readout_html(data, choose.value, model.value)   # after the image: painted first
 
     for control in (choose, model, word_box):
         control.observe(update, names="value")

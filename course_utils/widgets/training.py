@@ -92,10 +92,27 @@ def _nice_limit(n_steps):
     return limit
 
 
-def _decades(values, floor=1e-12):
-    """(10^a, 10^b): the whole decades that hold every positive value."""
-    values = np.maximum(np.asarray(values, dtype=np.float64), floor)
-    return 10.0 ** np.floor(np.log10(values.min())), 10.0 ** np.ceil(np.log10(values.max()))
+def _decades(values):
+    """(10^a, 10^b), a < b: the whole decades that hold every positive finite value (zeros and
+    overflows cannot be drawn on a log axis; the panels say so in a note instead)."""
+    values = np.asarray(values, dtype=np.float64)
+    values = values[np.isfinite(values) & (values > 0)]
+    if values.size == 0:
+        return 0.1, 1.0
+    low, high = np.floor(np.log10(values.min())), np.ceil(np.log10(values.max()))
+    return 10.0 ** low, 10.0 ** max(high, low + 1)
+
+
+def _loss_note(history) -> str:
+    """What the loss panel cannot draw: an overflow, or losses of exactly 0."""
+    finite = np.isfinite(history)
+    if len(history) and not finite.all():
+        step = int(np.argmin(finite))
+        return f"the loss overflowed at step {step}:\nη is too large, press Reset"
+    zero = np.flatnonzero(history == 0)
+    if zero.size:
+        return f"loss exactly 0 (below float64's\nresolution) from step {zero[0]}"
+    return ""
 
 
 def training_explorer(params=None, x=None, y=None, forward=ffn_forward, backward=ffn_backward,
@@ -155,18 +172,18 @@ def training_explorer(params=None, x=None, y=None, forward=ffn_forward, backward
                                    description="play"), "cu-training-play")
     label = readout("training")
 
-    state = {"params": params, "losses": list(losses) if losses is not None else [], "grads": None,
-             "limits": None}
+    state = {"params": params, "losses": list(losses) if losses is not None else [], "grads": None}
     if params is None:
         state["params"] = init(2, width, 2, seed=seed)
 
     # ---- the figure: decision boundary | loss curve | gradient norms --------------------
-    plot = PlotImage(figsize=(11.0, 3.7), ncols=3)
+    plot = PlotImage(3.7, ncols=3)
     ax_boundary, ax_loss, ax_grads = plot.axes
     data_x, data_y, grid = datasets[first]
     scores = boundary_grid(state["params"], grid, activation, forward)
     boundary = plot_decision_boundary(ax_boundary, scores, grid[1], data_x, data_y, legend=False,
-                                      title="Decision boundary (black: P = 0.5)")
+                                      title="Decision boundary")
+    boundary["colorbar"].set_label("P(class 1); black line: 0.5")
     ax_boundary.set_aspect("equal")
     loss_line = plot_loss_curve(ax_loss, [np.log(2)], title="Training loss", reference=np.log(2),
                                 reference_label="uniform guess, log 2")
@@ -179,8 +196,12 @@ def training_explorer(params=None, x=None, y=None, forward=ffn_forward, backward
     ax_grads.grid(True, axis="y", which="major", alpha=0.3)
     for ax in (ax_loss, ax_grads):  # label whole decades only, so tick labels keep their width
         ax.yaxis.set_minor_formatter(NullFormatter())
+    notes = {ax: ax.text(0.5, 0.5, "", transform=ax.transAxes, ha="center", va="center", color="#b2182b",
+                         bbox={"facecolor": "white", "edgecolor": "#b2182b", "alpha": 0.9})
+             for ax in (ax_loss, ax_grads)}
     blit = Blitter(plot.fig, dpi=plot.dpi)
-    blit.add(boundary["image"], boundary["contour"], *boundary["points"], loss_line, *bars)
+    blit.add(boundary["image"], boundary["contour"], *boundary["points"], loss_line, *bars,
+             *notes.values())
 
     def current_data():
         return datasets[dataset_menu.value]
@@ -193,30 +214,27 @@ def training_explorer(params=None, x=None, y=None, forward=ffn_forward, backward
         loss_line.set_data(np.arange(len(history)), history)
         norms = gradient_norms(state["grads"])
         for bar, name in zip(bars, names, strict=True):
-            bar.set_height(max(norms[name], 1e-12))
+            bar.set_height(norms[name])   # 0 or inf: nothing drawn, the note says why
+        notes[ax_loss].set_text(_loss_note(history[np.arange(len(history)) < len(state["losses"])]))
+        flat = [f"∂L/∂{name} = 0" for name in names if norms[name] == 0]
+        broken = [f"∂L/∂{name} overflowed" for name in names if not np.isfinite(norms[name])]
+        notes[ax_grads].set_text("\n".join(
+            flat + broken + (["these weights stop changing"] if flat else [])))
         # The static picture depends only on the axes limits, which change rarely (the loss
-        # axis grows 50, 100, 200, 500, ... steps; the log axes by whole decades): keep one
-        # picture per set of limits and redraw everything only for a new set.
-        finite = history[np.isfinite(history)]
+        # axis grows 50, 100, 200, 500, ... steps; the log axes by whole decades): the Blitter
+        # keeps one picture per set of limits and redraws everything only for a new set.
         limits = (
             grid[1],
             _nice_limit(len(history)),
-            _decades(np.concatenate([finite, [np.log(2)]])),
+            _decades(np.concatenate([history, [np.log(2)]])),
             _decades(list(norms.values())),
         )
-        if limits != state["limits"]:
-            state["limits"] = limits
-            ax_loss.set_xlim(0, limits[1])
-            ax_loss.set_ylim(*limits[2])
-            ax_grads.set_ylim(*limits[3])
-            ax_boundary.set_xlim(grid[1][:2])
-            ax_boundary.set_ylim(grid[1][2:])
-            if blit.use(limits):
-                plot.image.value = blit.frame()
-            else:
-                plot.image.value = blit.full(key=limits)
-        else:
-            plot.image.value = blit.frame()
+        ax_loss.set_xlim(0, limits[1])
+        ax_loss.set_ylim(*limits[2])
+        ax_grads.set_ylim(*limits[3])
+        ax_boundary.set_xlim(grid[1][:2])
+        ax_boundary.set_ylim(grid[1][2:])
+        plot.image.value = blit.show()
         label.value = _readout_html(state, data_x, data_y, activation_menu.value, forward,
                                     width_slider.value, lr_slider.value)
 

@@ -106,7 +106,7 @@ def parameter_growth_view(vocab_size: int, perplexities: dict | None = None,
                                             description="hidden H", continuous_update=True),
                           "cu-growth-hidden")
     label = readout("growth")
-    plot = PlotImage(figsize=(11.5, 3.5), ncols=3)
+    plot = PlotImage(3.5, ncols=3)
     ax_table, ax_params, ax_ppl = plot.axes
 
     data = parameter_growth(vocab_size, n, embed_dim, hidden_dim, n_max, observed_ngrams)
@@ -117,7 +117,7 @@ def parameter_growth_view(vocab_size: int, perplexities: dict | None = None,
     if np.isfinite(data["observed"]).any():
         ax_table.semilogy(ns, data["observed"], "-o", color=MODEL_COLOURS["observed"], markersize=4,
                           label="different n-grams in training")
-    ax_table.set_title(f"n-gram model (V = {vocab_size:,})")
+    ax_table.set_title(f"n-gram model (V = {vocab_size:,})", fontsize=11)
     ax_table.set_ylabel("entries (log scale)")
     ax_table.legend(fontsize="small", loc="upper left")
     # Middle: the neural models differ only in the weights that read the context.
@@ -125,8 +125,8 @@ def parameter_growth_view(vocab_size: int, perplexities: dict | None = None,
                                         markersize=4, linewidth=2, label="window LM: W, H × N·D")
     (rnn_line,) = ax_params.semilogy(ns, data["rnn_context"], "--", color=MODEL_COLOURS["rnn"],
                                      linewidth=2, label="RNN LM: W_e and W_h, H·D + H²")
-    ax_params.set_ylim(1e1, 1e7)  # fixed: D and H move only the two curves
-    ax_params.set_title("neural LMs: weights reading the context", fontsize="medium")
+    ax_params.set_ylim(1e1, 1e9)  # fixed: D and H move only the curves (at most 1.3e6); room for the legend
+    ax_params.set_title("Neural LMs: the context weights", fontsize=11)
     ax_params.set_ylabel("parameters (log scale)")
     ax_params.legend(fontsize="small", loc="upper left")
     # Right: what the window buys, on the learner's trained models.
@@ -136,8 +136,8 @@ def parameter_growth_view(vocab_size: int, perplexities: dict | None = None,
     if baseline is not None:
         ax_ppl.axhline(baseline[1], color=MODEL_COLOURS["ngram"], linestyle=":",
                        label=f"{baseline[0]}: {baseline[1]:.0f}")
-    ax_ppl.set_title("Held-out perplexity (lower is better)")
-    ax_ppl.set_ylabel("perplexity")
+    ax_ppl.set_title("Perplexity on held-out text", fontsize=11)
+    ax_ppl.set_ylabel("perplexity (lower is better)")
     ax_ppl.legend(fontsize="small", loc="upper right")
     for ax in plot.axes:
         ax.set_xlim(0.5, n_max + 0.5)
@@ -161,10 +161,10 @@ def parameter_growth_view(vocab_size: int, perplexities: dict | None = None,
         ppl = perplexities.get(n_slider.value)
         ppl_marker.set_data([n_slider.value] if ppl is not None else [],
                             [ppl] if ppl is not None else [])
-        label.value = _readout_html(data, perplexities)
         window_line.set_ydata(data["window_context"])
         rnn_line.set_ydata(data["rnn_context"])
-        plot.image.value = blit.frame()
+        plot.image.value = blit.show()
+        label.value = _readout_html(data, perplexities)   # after the image: the page paints that first
 
     for control in (n_slider, d_slider, h_slider):
         control.observe(update, names="value")
