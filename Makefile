@@ -13,7 +13,7 @@ export PATH := $(abspath $(VENV))/bin:$(PATH)
 
 COMPAT_VENV ?= .venv-compat
 
-.PHONY: lab test test-compat test-hub hub hub-clean bench lint unit unit-fast notebooks strip lock clean-venv help sandbox-check
+.PHONY: lab test test-compat test-hub hub hub-clean bench pretrain lint unit unit-fast notebooks strip lock clean-venv help sandbox-check
 
 help:
 	@echo "make lab    install the course (first time: about 1-2 minutes) and start JupyterLab"
@@ -74,6 +74,13 @@ BENCH_ARGS ?=
 bench:
 	@PYTHON="$(PYTHON)" VENV="$(VENV)" sh tools/ensure_venv.sh dev
 	$(PY) bench/run.py --markdown $(BENCH_ARGS)
+
+# Train every model the lessons load (course_utils/checkpoints/, about 45 minutes on 2 CPU cores;
+# PRETRAIN_ARGS="--only lstm_lm" for one). Deterministic: same machine, same numbers.
+PRETRAIN_ARGS ?=
+pretrain:
+	@PYTHON="$(PYTHON)" VENV="$(VENV)" sh tools/ensure_venv.sh dev
+	$(PY) tools/pretrain.py $(PRETRAIN_ARGS)
 
 # Clear outputs and execution counts before committing (nbstripout). --keep-id keeps the cell
 # ids, which tests/pinned_outputs/ and nbgrader's cell records are keyed by.

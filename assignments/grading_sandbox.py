@@ -4,7 +4,9 @@
 kernel then sees only:
 
 - read-only: the system (/usr and the few /etc files that Python and its libraries read) and
-  the course environment (the interpreter, its site-packages, the course_utils package);
+  the course environment (the interpreter, its site-packages, the course_utils package, and
+  the folders of LD_LIBRARY_PATH, the one variable of the grader's that it keeps besides
+  locale and thread settings: a copied Python may find its libpython only there);
 - read-write, thrown away after the notebook: a copy of the submission's folder (its working
   directory, in a HOME of its own, /home/student) and a private /tmp of limited size;
 - the folder of its Unix sockets, through which the grader talks to it (jupyter's "ipc"
@@ -92,6 +94,28 @@ def environment_paths(kernel_cmd: list[str]) -> list[str]:
     return sorted(keep)
 
 
+def library_dirs(library_path: str, folder: str) -> list[str]:
+    """The folders of LD_LIBRARY_PATH that the kernel keeps (bound read-only, the variable set).
+
+    An interpreter may find its libpython only through LD_LIBRARY_PATH: e.g. the class server's
+    copy of a Python whose run path points into a folder closed to the grader (tools/hub/hub.py).
+    Without it, the dynamic linker falls back to the system's libpython of the same name, if
+    any: another build of Python under the environment's standard library. Kept: absolute
+    folders that exist, resolved; not "/" nor any folder that holds the submission's
+    working folder (that would show the course). Empty and relative entries (the current
+    directory) go.
+    """
+    kept = []
+    for entry in library_path.split(os.pathsep):
+        if not entry or not os.path.isabs(entry) or not os.path.isdir(entry):
+            continue
+        path = os.path.realpath(entry)
+        if path == "/" or folder == path or _inside(folder, [path]) or path in kept:
+            continue
+        kept.append(path)
+    return kept
+
+
 def package_dirs(name: str) -> list[str]:
     """Where the grader's interpreter would import package `name` from (not importing it)."""
     try:
@@ -135,6 +159,7 @@ class Sandbox:
             raise
 
     def _fill(self, folder: Path, blocked) -> None:
+        self.folder = str(folder)
         name = folder.name or "submission"
         self.workdir = f"{HOME}/{name}"
         shutil.copytree(folder, self.scratch / "home" / name, symlinks=True,
@@ -177,15 +202,20 @@ class Sandbox:
         """`kernel_cmd` wrapped in bwrap; `env` filtered to what a kernel needs."""
         # An absolute path without "..": folders on the way (e.g. assignments/) are not there.
         kernel_cmd = [os.path.abspath(shutil.which(kernel_cmd[0]) or kernel_cmd[0]), *kernel_cmd[1:]]
+        # The private /tmp and HOME first: an environment or a library folder under /tmp is
+        # bound on top of them, not hidden by them.
         args = [self.bwrap, "--unshare-all", "--die-with-parent", "--new-session",
-                "--cap-drop", "ALL", *_system_binds()]
-        for path in environment_paths(kernel_cmd):
+                "--cap-drop", "ALL", *_system_binds(),
+                "--size", str(self.tmp_size_mb * 2**20), "--tmpfs", "/tmp",
+                "--bind", str(self.scratch / "home"), HOME]
+        environment = environment_paths(kernel_cmd)
+        libraries = library_dirs(env.get("LD_LIBRARY_PATH", ""), self.folder)
+        seen = [*environment, *SYSTEM_DIRS]
+        for path in environment + [p for p in libraries if p not in seen and not _inside(p, seen)]:
             args += ["--ro-bind", path, path]
         for mask, target in self.masks:
             args += ["--ro-bind", mask, target]
-        args += ["--bind", str(self.scratch / "home"), HOME,
-                 "--size", str(self.tmp_size_mb * 2**20), "--tmpfs", "/tmp",
-                 "--bind", str(self.ipc), str(self.ipc),
+        args += ["--bind", str(self.ipc), str(self.ipc),
                  "--proc", "/proc", "--dev", "/dev",
                  "--remount-ro", "/",  # the sandbox's own root: no writing beside the binds
                  "--chdir", self.workdir, "--clearenv"]
@@ -194,6 +224,8 @@ class Sandbox:
         # ipykernel then neither polls for its parent nor prints a console banner.
         kernel_env.update(HOME=HOME, TMPDIR="/tmp", PYTHONDONTWRITEBYTECODE="1", JPY_PARENT_PID="1",
                           PATH=os.pathsep.join([os.path.dirname(kernel_cmd[0]), "/usr/bin", "/bin"]))
+        if libraries:
+            kernel_env["LD_LIBRARY_PATH"] = os.pathsep.join(libraries)
         for name, value in sorted(kernel_env.items()):
             args += ["--setenv", name, value]
         return [*args, "--", *kernel_cmd]

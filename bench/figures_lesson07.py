@@ -11,7 +11,8 @@
   trained, so its weights are random.
 - Agreement: max |NumPy − torch| of a 2-layer bidirectional LSTM on a padded batch (float64).
 - Extrinsic evaluation (not quick): 5-fold accuracy of averaged PPMI+SVD Lee vectors on the
-  polarity set and on the news-vs-review control, as in the lesson (deterministic).
+  lesson's topic task (newsgroup sentences, folds by post) and on its news-vs-review control,
+  and on the polarity set alone (deterministic).
 """
 
 from __future__ import annotations
@@ -92,7 +93,19 @@ def extrinsic_figures() -> list[tuple[str, float, str]]:
     news_features, _ = average_word_vectors([data.tokenize_words(s) for s in news], vectors)
     domain, _ = cross_validate(np.concatenate([features, news_features]),
                                np.r_[np.zeros(200, np.int64), np.ones(200, np.int64)], k=5, seed=0)
-    return [("polarity_token_coverage_lee_vectors", coverage, ""),
+    posts, post_labels, _ = data.load_newsgroups()
+    topic_sentences, topic_labels, post_of = [], [], []
+    for number, (post, label) in enumerate(zip(posts, post_labels, strict=True)):
+        for sentence in re.split(r"(?<=[.!?])\s+", post):
+            if 5 <= len(sentence.split()) <= 40 and "@" not in sentence:   # as the lesson selects them
+                topic_sentences.append(sentence)
+                topic_labels.append(label)
+                post_of.append(number)
+    topic_features, _ = average_word_vectors([data.tokenize_words(s) for s in topic_sentences], vectors)
+    _, predictions = cross_validate(topic_features, np.array(topic_labels), k=5, seed=0, groups=post_of)
+    topic = float(np.mean(predictions == np.array(topic_labels)))
+    return [("newsgroup_topic_accuracy_avg_lee_vectors_5fold_by_post", topic, ""),
+            ("polarity_token_coverage_lee_vectors", coverage, ""),
             ("polarity_accuracy_avg_lee_vectors_5fold", float(sentiment.mean()), ""),
             ("news_vs_review_accuracy_avg_lee_vectors_5fold", float(domain.mean()), "")]
 

@@ -2,7 +2,9 @@
 
 Everything here works offline: the default data are files that the pinned `gensim` package
 ships in its test data (the Lee news corpus, WordSim353, SimLex-999, the Google analogy
-questions and a small sentence-polarity set). Every random step takes a seed.
+questions and a small sentence-polarity set), and public-domain text that this package ships
+itself in `course_utils/data_files/` (H. G. Wells's *The Time Machine*). Every random step takes
+a seed.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ __all__ = [
     "SPECIAL_TOKENS",
     "CORPORA",
     "load_corpus",
+    "prepare_like_d2l",
     "tokenize_words",
     "lm_batches_contiguous",
     "lm_batches_random",
@@ -89,10 +92,21 @@ def _read_documents(path: Path) -> list[str]:
     return list(dict.fromkeys(docs))
 
 
-# name -> (gensim file, description)
+DATA_FILES = Path(__file__).resolve().parent / "data_files"
+
+# name -> (file, where it is, description); "gensim": its shipped test data, "package": DATA_FILES
 CORPORA = {
-    "lee": ("lee_background.cor", "Lee news corpus (293 distinct Australian news articles)"),
+    "lee": ("lee_background.cor", "gensim", "Lee news corpus (293 distinct Australian news articles)"),
+    "timemachine": ("timemachine.txt", "package",
+                    "The Time Machine by H. G. Wells (public domain; Project Gutenberg's text as d2l "
+                    "distributes it), one document per paragraph"),
 }
+
+
+def _read_paragraphs(path: Path) -> list[str]:
+    """One document per paragraph (blank-line separated), its line breaks turned into spaces."""
+    text = path.read_text(encoding="utf8")
+    return [" ".join(block.split()) for block in re.split(r"\n\s*\n", text) if block.strip()]
 
 
 def load_corpus(name: str = "lee", valid_fraction: float = 0.1) -> Corpus:
@@ -100,12 +114,17 @@ def load_corpus(name: str = "lee", valid_fraction: float = 0.1) -> Corpus:
 
     The split is by document: the last `valid_fraction` of the documents (in file order)
     are held out, so the same call always gives the same split, and no document is cut
-    in half. Exact duplicate documents are dropped first (the Lee file repeats 7 of its
-    300 articles), so no held-out text is also training text.
+    in half. For "lee" a document is an article; exact duplicate articles are dropped first
+    (the Lee file repeats 7 of its 300), so no held-out text is also training text. For
+    "timemachine" a document is a paragraph of the novel (chapter headings included), so
+    the held-out text is the end of the book.
 
     >>> corpus = load_corpus("lee")
     >>> len(corpus.train_docs), len(corpus.valid_docs)
     (264, 29)
+    >>> corpus = load_corpus("timemachine")
+    >>> len(corpus.train_docs), len(corpus.valid_docs)
+    (290, 32)
     """
     if name not in CORPORA:
         known = ", ".join(repr(k) for k in sorted(CORPORA))
@@ -114,16 +133,38 @@ def load_corpus(name: str = "lee", valid_fraction: float = 0.1) -> Corpus:
         raise ValueError(
             f"load_corpus: valid_fraction must be between 0 and 1 (exclusive), got {valid_fraction}"
         )
-    filename, description = CORPORA[name]
-    path = gensim_data_path(filename)
-    docs = _read_documents(path)
+    filename, where, description = CORPORA[name]
+    if where == "gensim":
+        path = gensim_data_path(filename)
+        docs = _read_documents(path)
+        source = f"{description}, shipped with gensim: {path.name}"
+    else:
+        path = DATA_FILES / filename
+        if not path.is_file():
+            raise FileNotFoundError(f"load_corpus: the package file {path} is missing; "
+                                    "reinstall course_utils (it ships in course_utils/data_files)")
+        docs = _read_paragraphs(path)
+        source = f"{description}, shipped with course_utils: data_files/{path.name}"
     n_valid = max(1, round(len(docs) * valid_fraction))
     return Corpus(
         name=name,
         train_docs=tuple(docs[:-n_valid]),
         valid_docs=tuple(docs[-n_valid:]),
-        source=f"{description}, shipped with gensim: {path.name}",
+        source=source,
     )
+
+
+def prepare_like_d2l(text: str) -> str:
+    """d2l's preparation of The Time Machine (Zhang et al., *Dive into Deep Learning*, 9.2):
+    every run of non-letters becomes one space and letters are lower-cased, so a character
+    model sees only the 26 letters and the space.
+
+    >>> prepare_like_d2l("The Time Traveller (for so it will be convenient...")
+    'the time traveller for so it will be convenient '
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"prepare_like_d2l: text must be a str, got {type(text).__name__}")
+    return re.sub("[^A-Za-z]+", " ", text).lower()
 
 
 _WORD_RE = re.compile(r"[a-z0-9]+(?:['.\-][a-z0-9]+)*|[^\sa-z0-9]", re.IGNORECASE)
@@ -429,6 +470,59 @@ def load_polarity() -> tuple[list[str], np.ndarray]:
         sentences.append(sentence.strip())
         labels.append(1 if label == "__label__pos" else 0)
     return sentences, np.array(labels, dtype=np.int64)
+
+
+def _unpickle_bunch(raw: bytes) -> dict:
+    """A pickled scikit-learn Bunch as a plain dict, allowing only the classes such a pickle
+    needs (dict, NumPy arrays and dtypes): no other code can run while it loads."""
+    import copyreg
+    import io
+    import pickle
+
+    try:
+        from numpy._core.multiarray import _reconstruct  # NumPy 2
+    except ImportError:                                         # NumPy 1
+        from numpy.core.multiarray import _reconstruct
+    allowed = {("copy_reg", "_reconstructor"): copyreg._reconstructor, ("__builtin__", "dict"): dict,
+               ("__builtin__", "object"): object, ("numpy", "ndarray"): np.ndarray,
+               ("numpy", "dtype"): np.dtype,
+               ("numpy.core.multiarray", "_reconstruct"): _reconstruct}
+
+    class Unpickler(pickle.Unpickler):
+        def find_class(self, module, name):
+            if module.startswith("sklearn.") and name == "Bunch":
+                return dict
+            if (module, name) in allowed:
+                return allowed[(module, name)]
+            raise pickle.UnpicklingError(f"load_newsgroups: refusing to load {module}.{name}")
+
+    return Unpickler(io.BytesIO(raw), encoding="latin1").load()
+
+
+def load_newsgroups() -> tuple[list[str], np.ndarray, list[str]]:
+    """200 Usenet posts from two groups of 20 Newsgroups (Lang 1995), 100 each, in file order.
+
+    Returns (texts, labels, names): labels 0 = alt.atheism, 1 = sci.space (names[label]). Each
+    text is a post's body with its whitespace collapsed: the header lines are dropped (they
+    name the newsgroup, i.e. the answer), and so are quoted lines (starting with ">") and the
+    "In article ... writes:" lines that introduce them. gensim ships the posts in its test data
+    as `mini_newsgroup`, a compressed pickle of scikit-learn's `fetch_20newsgroups` result; it
+    is read without scikit-learn, accepting only plain data.
+    """
+    import zlib
+
+    bunch = _unpickle_bunch(zlib.decompress(gensim_data_path("mini_newsgroup").read_bytes()))
+    texts = []
+    for post in bunch["data"]:
+        _, _, body = post.partition("\n\n")  # headers end at the first blank line
+        lines = [line for line in body.splitlines() if line.strip()
+                 and not line.lstrip().startswith(">") and not line.rstrip().endswith("writes:")]
+        texts.append(" ".join(" ".join(lines).split()))
+    labels = np.asarray(bunch["target"], dtype=np.int64)
+    return texts, labels, [str(name) for name in bunch["target_names"]]
+
+
+__all__ += ["load_newsgroups"]
 
 
 # ---- 2-D toy classification problems (lessons 01-02) -------------------------------------

@@ -8,6 +8,7 @@ solution and checks that the exercise's check catches it and says what is wrong.
 
 L02 = "02_feedforward_network"
 L03 = "03_neural_language_model"
+L07 = "07_bidirectional_and_deep_rnns"
 
 WRONG_ANSWERS: dict[tuple[str, str], list[tuple[str, str, str]]] = {
     # ---- lesson 00: word vectors ----
@@ -242,5 +243,57 @@ WRONG_ANSWERS: dict[tuple[str, str], list[tuple[str, str, str]]] = {
         ("return embeddings + hidden_layer + output_layer",
          "return (embeddings + hidden_layer + output_layer) / 1",
          r"whole number"),
+    ],
+    # ---- lesson 06: the LSTM ----
+    ("06_lstm", "lstm_step_forward"): [
+        ("i = sigmoid(a[:, :H])                     # input gate\n    f = sigmoid(a[:, H:2 * H])",
+         "i = sigmoid(a[:, H:2 * H])                     # input gate\n    f = sigmoid(a[:, :H])",
+         r"c is wrong.*i and f trade places"),
+        ("h = o * tanh_c", "h = o * c", r"h is wrong.*h uses c itself"),
+        ("g = np.tanh(a[:, 2 * H:3 * H])", "g = sigmoid(a[:, 2 * H:3 * H])", r"c is wrong.*squashed by σ"),
+        ("c = i * g + f * c_prev", "c = i * g", r"c is wrong.*c_prev is not kept"),
+        ("g = np.tanh(a[:, 2 * H:3 * H])            # candidate\n    o = sigmoid(a[:, 3 * H:])",
+         "g = np.tanh(a[:, 3 * H:])            # candidate\n    o = sigmoid(a[:, 2 * H:3 * H])",
+         r"blocks of g and o are swapped"),
+        ("h = o * tanh_c", "h = tanh_c", r"not multiplied by the output gate"),
+        ("h_prev @ W_h.T", "h_prev @ W_h", r"raised ValueError"),
+    ],
+    ("06_lstm", "lstm_step_backward"): [
+        ("dc = dc + dh * o * (1 - tanh_c**2)", "dc = dc + dh * o",
+         r"dc_prev is wrong with a gradient only at h.*misses tanh′"),
+        ("[di * i * (1 - i),    # back through σ and tanh, blocks in the order i, f, g, o\n"
+         "                         df * f * (1 - f),",
+         "[df * f * (1 - f),    # back through σ and tanh, blocks in the order i, f, g, o\n"
+         "                         di * i * (1 - i),",
+         r"db is wrong.*i and f blocks are swapped"),
+        ("dc_prev = dc * f", "dc_prev = dc", r"dc_prev is wrong.*not multiplied by the forget gate"),
+        ("dg * (1 - g**2)", "dg * g * (1 - g)", r"db is wrong.*candidate's derivative"),
+        ("di, df, dg = dc * g, dc * c_prev, dc * i", "di, df, dg = dc * i, dc * c_prev, dc * g",
+         r"db in the rows of the input gate i .*∂L/∂i = ∂L/∂c ⊙ g"),
+        ("do = dh * tanh_c", "do = dh",
+         r"db in the rows of the output gate o .*is wrong with a gradient only at h"),
+        ("dW_h = da.T @ h_prev", "dW_h = h_prev.T @ da", r"dW_h has shape .*transposed"),
+        ("db = da.sum(axis=0)", "db = da.sum(axis=1)", r"db has shape"),
+        ("dx = da @ W_e ", "dx = da[:, :W_e.shape[0] // 4] @ W_e[:W_e.shape[0] // 4] ",
+         r"dx is wrong.*all four gates read x"),
+    ],
+    # ---- lesson 07: bidirectional and deep RNNs ----
+    (L07, "bidirectional_lstm"): [
+        ("np.where(real, lengths[:, None] - 1 - steps, steps)", "T - 1 - steps + 0 * lengths[:, None]",
+         r"whole padded row was reversed.*own length"),
+        ("hs_bwd = hs_rev[rows, source]", "hs_bwd = hs_rev", r"not put back in the sentence's order"),
+        ("[hs_fwd, hs_bwd]", "[hs_bwd, hs_fwd]", r"halves are in the wrong order"),
+        (" * real[:, :, None]", "", r"padded steps are not zero"),
+        ('bwd["W_e"], bwd["W_h"], bwd["b"]', 'fwd["W_e"], fwd["W_h"], fwd["b"]',
+         r"forward direction's weights"),
+        # both directions read the reversed rows: no named mistake, the message says where and hints
+        ("lstm_forward(x, None", "lstm_forward(x[rows, source], None",
+         r"hs is wrong for a batch .* relative error .*Hint: →h\^\(t\) reads x\^\(1\.\.t\)"),
+    ],
+    (L07, "stacked_lstm"): [
+        ("lstm_forward(h,", "lstm_forward(x,", r"every layer read the input x"),
+        ("for params in layers:", "for params in layers[::-1]:", r"applied top first"),
+        ("for params in layers:", "for params in layers[:1]:", r"result is layer 1's states"),
+        ("h, _, _ = lstm_forward", "_, h, _ = lstm_forward", r"cell states"),
     ],
 }

@@ -4,6 +4,12 @@ submissions, written into a course root as `nbgrader collect` leaves them.
 Used by tests/test_parallel_grading.py and bench/figures_parallel_grading.py. Every kind is
 deterministic: the same submission gets the same score on any machine and under any load
 (slow cells are stopped by a timeout far above what an honest cell needs).
+
+Two kinds attack the class, and only the grading sandbox stops them: the vandal deletes the
+course (sources, releases, other students' submissions, autograded notebooks) and wrecks the
+gradebook (rewrites the SQLite file, or drops the PostgreSQL schema through the server's
+socket); the spy prints the source notebook, another student's submission and the gradebook.
+Both then answer honestly, so they score as an honest student when the sandbox holds.
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ import copy
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import nbformat
 from grading_helpers import (
@@ -57,6 +64,66 @@ TAMPER = ("import numpy as np\n"
           "np.isclose = lambda a, b, *r, **k: np.ones_like(np.asarray(a), dtype=bool)\n"
           "np.testing.assert_allclose = lambda *a, **k: None\n")
 STUB = "# YOUR CODE HERE\nraise NotImplementedError()"
+# Printed by the vandal and the spy for each thing they try: DONE when it worked.
+VANDAL = '''\
+import glob as _glob, os as _os, pathlib as _pathlib, shutil as _shutil
+
+def _attempt(what, action, *args):
+    try:
+        action(*args)
+        print("VANDAL DONE", what)
+    except Exception as _error:
+        print("VANDAL BLOCKED", what, type(_error).__name__)
+
+def _destroy(path):
+    if _os.path.isdir(path) and not _os.path.islink(path):
+        _shutil.rmtree(path)
+    else:
+        _os.remove(path)
+
+def _drop_gradebook(url):
+    if url.startswith("sqlite:///"):
+        _pathlib.Path(url[len("sqlite:///"):]).write_bytes(b"vandalized")
+        return
+    import psycopg  # the server's socket folder is in the URL, and it trusts local users
+    from urllib.parse import parse_qs, urlsplit
+    parts = urlsplit(url)
+    with psycopg.connect(host=parse_qs(parts.query)["host"][0], dbname=parts.path.strip("/"),
+                         user=parts.username, connect_timeout=5, autocommit=True) as _connection:
+        _connection.execute("DROP SCHEMA public CASCADE")
+
+_here = _pathlib.Path.cwd()
+for _root in [*_here.parents, _pathlib.Path({course!r})]:
+    for _pattern in ("source/*", "release/*", "submitted/*", "autograded/*", "*.db"):
+        for _path in _glob.glob(str(_root / _pattern)):
+            if _os.path.basename(_path) != {student!r}:
+                _attempt(_path, _destroy, _path)
+_attempt("course " + {course!r}, _destroy, {course!r})
+_attempt("gradebook " + {db_url!r}, _drop_gradebook, {db_url!r})
+'''
+SPY = '''\
+import os as _os
+
+for _path in {targets!r}:
+    try:
+        if _os.path.isdir(_path):
+            print("SPY DONE", _path, sorted(_os.listdir(_path)))
+        else:
+            with open(_path, "rb") as _handle:
+                print("SPY DONE", _path, _handle.read().decode("utf-8", "replace"))
+    except Exception as _error:
+        print("SPY BLOCKED", _path, type(_error).__name__)
+'''
+
+
+def spy_targets(course: Path, name: str, db_url: str) -> list[str]:
+    """What the spy reads: the solutions, another student's work, the gradebook (or the folder
+    of the database server's socket)."""
+    notebook = f"{name}/{name}.ipynb"
+    gradebook = (db_url[len("sqlite:///"):] if db_url.startswith("sqlite:///")
+                 else parse_qs(urlsplit(db_url).query)["host"][0])
+    return [f"../../../source/{notebook}", str(course / "source" / notebook),
+            str(course / "submitted" / "s01" / notebook), str(course / "submitted"), gradebook]
 
 
 def code_answers(nb) -> list:
@@ -69,8 +136,9 @@ def bend(cell) -> None:
     cell.source += "\n" + PERTURB + "".join(f"{n} = _bent({n})\n" for n in names)
 
 
-def submission(kind: str, source, release):
-    """(notebook or raw JSON text, file name or None) for one kind of student."""
+def submission(kind: str, source, release, attack: dict | None = None):
+    """(notebook or raw JSON text, file name or None) for one kind of student. `attack`: what
+    the vandal and the spy aim at (course, student, db_url, targets)."""
     good = filled_release(source, release)
     answers = code_answers(good)
     nb = copy.deepcopy(good)
@@ -122,6 +190,12 @@ def submission(kind: str, source, release):
             bend(cell)
         cells[0].source = TAMPER + cells[0].source
         return nb, None
+    if kind == "vandal":
+        cells[0].source = VANDAL.format(**attack) + cells[0].source
+        return nb, None
+    if kind == "spy":
+        cells[0].source = SPY.format(**attack) + cells[0].source
+        return nb, None
     if kind == "loop":
         cells[0].source = "while True:\n    pass\n"
         return nb, None
@@ -134,9 +208,9 @@ def submission(kind: str, source, release):
 
 # Sixteen kinds, rotated over the students so that each assignment gets every kind once; the
 # two expensive ones (a 40 s timeout, a 2 GiB allocation) once in the whole class.
-KINDS = ["honest", "honest", "unsolved", "partial", "wrong", "partly-wrong", "raises",
+KINDS = ["honest", "vandal", "unsolved", "partial", "wrong", "partly-wrong", "raises",
          "kernel-exit", "edited-test", "deleted-test", "invalid-json", "renamed", "huge-output",
-         "tamper", "honest", "partial"]
+         "tamper", "honest", "spy"]
 EXPENSIVE = {("s03", 1): "loop", ("s07", 2): "memory-hog"}
 
 
@@ -151,15 +225,19 @@ def class_plan(students: int = 16, assignments: list[str] | None = None) -> dict
     return plan
 
 
-def write_class(course: Path, plan: dict) -> None:
-    """Generate each assignment (gradebook + release) and file every submission."""
+def write_class(course: Path, plan: dict, db_url: str | None = None) -> None:
+    """Generate each assignment (gradebook + release) and file every submission. `db_url`: the
+    gradebook the class is graded with (the vandal goes for it; default the course's SQLite)."""
+    db_url = db_url or f"sqlite:///{course / 'gradebook.db'}"
     for name in sorted({a for a, _ in plan}):
         if not (course / "release" / name).is_dir():
             run_nbgrader(course, "generate_assignment", name)
     for (name, student), kind in sorted(plan.items()):
         source = read_source(name)
         release = nbformat.read(course / "release" / name / f"{name}.ipynb", as_version=4)
-        content, filename = submission(kind, source, release)
+        attack = dict(course=str(course), student=student, db_url=db_url,
+                      targets=spy_targets(course, name, db_url))
+        content, filename = submission(kind, source, release, attack)
         folder = course / "submitted" / student / name
         folder.mkdir(parents=True)
         path = folder / (f"{name} (1).ipynb" if kind == "renamed" else f"{name}.ipynb")

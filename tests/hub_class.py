@@ -139,11 +139,29 @@ class Person:
     def server(self, path: str = "") -> str:
         return f"{self.hub.url}/user/{self.user}/{path}"
 
+    def open_menu(self, title: str) -> None:
+        """Open a menu of the menu bar (a click on a menu left open would close it)."""
+        self.close_menus()
+        self.page.locator(".lm-MenuBar-itemLabel", has_text=title).click()
+        self.page.locator(".lm-Menu").first.wait_for()
+
+    def close_menus(self) -> None:
+        """Escape, sent to the open menu itself: on a loaded machine a plain key press can reach
+        the page before the menu has the focus, and the menu stays open."""
+        menus = self.page.locator(".lm-Menu")
+        deadline = time.monotonic() + 30
+        while menus.count():
+            assert time.monotonic() < deadline, f"{self.user}: a menu does not close"
+            try:
+                menus.first.press("Escape", timeout=5_000)
+            except Exception:  # closed in the meantime
+                pass
+            time.sleep(0.3)
+
     def nbgrader_menu(self) -> list[str]:
-        page = self.page
-        page.locator(".lm-MenuBar-itemLabel", has_text="Nbgrader").click()
-        items = [t for t in page.locator(".lm-Menu-itemLabel:visible").all_inner_texts() if t.strip()]
-        page.keyboard.press("Escape")
+        self.open_menu("Nbgrader")
+        items = [t for t in self.page.locator(".lm-Menu-itemLabel:visible").all_inner_texts() if t.strip()]
+        self.close_menus()
         return items
 
     def close(self) -> None:
@@ -155,7 +173,7 @@ class Student(Person):
 
     def assignments_tab(self) -> None:
         page = self.page
-        page.locator(".lm-MenuBar-itemLabel", has_text="Nbgrader").click()
+        self.open_menu("Nbgrader")
         page.locator(".lm-Menu-itemLabel", has_text="Assignment List").click()
         page.wait_for_selector("#released_assignments_list_loading", state="hidden")
 

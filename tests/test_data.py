@@ -1,3 +1,5 @@
+import re
+
 import numpy as np
 import pytest
 
@@ -175,3 +177,12 @@ def test_polarity_set():
     assert labels.sum() == 100
     assert sentences[0].startswith("simplistic , silly")
     assert labels[0] == 0
+
+
+def test_newsgroups_posts_without_their_headers():
+    texts, labels, names = data.load_newsgroups()
+    assert len(texts) == len(labels) == 200 and np.bincount(labels).tolist() == [100, 100]
+    assert names == ["alt.atheism", "sci.space"]
+    # the headers name the group (the answer): none survives, nor do quoted lines
+    assert not any(re.search(r"^(From|Subject|Newsgroups|Organization):", t) for t in texts)
+    assert all(t == " ".join(t.split()) for t in texts)

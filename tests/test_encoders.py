@@ -10,6 +10,7 @@ from course_utils.nn.encoders import (
     average_word_vectors,
     classifier_probabilities,
     cross_validate,
+    encode_sentences,
     final_states_backward,
     final_states_forward,
     init_softmax_classifier,
@@ -173,3 +174,35 @@ def test_cross_validation_cannot_memorise_its_test_sentences(rng):
     accuracies, predictions = cross_validate(informative, labels, k=5, seed=0)
     assert accuracies.mean() >= 0.95
     assert np.mean(predictions == labels) == pytest.approx(accuracies.mean())
+
+
+def test_cross_validation_by_group_keeps_each_group_in_one_fold():
+    """Sentences of one document share a 'document feature' that identifies the document: split
+    by sentence, a head learns the document's label from its siblings in training; split by
+    document (groups), it cannot, and held-out accuracy falls to chance."""
+    documents = np.repeat(np.arange(40), 5)                        # 40 documents of 5 sentences
+    labels = (np.arange(40) % 2)[documents]
+    identity = np.eye(40)[documents]                               # which document, nothing else
+    by_sentence, _ = cross_validate(identity, labels, k=5, seed=0)
+    by_document, predictions = cross_validate(identity, labels, k=5, seed=0, groups=documents)
+    assert by_sentence.mean() == 1.0
+    assert 0.3 <= by_document.mean() <= 0.7
+    assert predictions.shape == (200,)
+    with pytest.raises(ValueError, match="groups must have one entry per example"):
+        cross_validate(identity, labels, groups=documents[:10])
+    with pytest.raises(ValueError, match="same label; group 0 has two"):
+        cross_validate(identity, np.r_[1, labels[1:]], groups=documents)
+
+
+def test_encode_sentences_in_batches_equals_one_padded_batch(rng):
+    """Sorted by length and cut into batches: the same vectors, in the caller's order."""
+    E = rng.standard_normal((12, 3))
+    fwd, bwd = init_bidirectional(3, 4, seed=2)
+    lengths = np.array([5, 1, 7, 3, 7, 2, 6])
+    ids, lengths = pad_ids([list(rng.integers(0, 12, size=n)) for n in lengths])
+    for params_bwd in (None, bwd):
+        whole, _ = lstm_sentence_vectors(E[ids], lengths, fwd, params_bwd)
+        batched = encode_sentences(E, ids, lengths, fwd, params_bwd, batch_size=3)
+        assert np.allclose(batched, whole, rtol=0, atol=1e-12)
+    with pytest.raises(ValueError, match="ids must be \\(N, T\\) and lengths \\(N,\\)"):
+        encode_sentences(E, ids[0], lengths, fwd)

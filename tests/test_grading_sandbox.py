@@ -186,6 +186,45 @@ print("ENV", sorted(os.environ))
     assert not (folder / "own.txt").exists(), "writes stay in the sandbox's copy"
 
 
+def test_the_kernel_keeps_the_library_path_and_nothing_else_of_the_graders_environment(tmp_path):
+    """A Python copied out of a closed folder (make hub's env-python) finds its libpython only
+    through LD_LIBRARY_PATH: the sandbox binds those folders read-only and keeps the variable,
+    but never a folder that holds the course, nor relative entries."""
+    bwrap_or_skip()
+    folder = working_folder(tmp_path)  # tmp_path/course/autograded/alice/ps1
+    libs = tmp_path / "libs"
+    libs.mkdir()
+    # a shared library that the dynamic linker finds only through LD_LIBRARY_PATH
+    system_lib = next(Path(p) for p in ("/lib/x86_64-linux-gnu/libz.so.1", "/usr/lib/libz.so.1",
+                                        "/lib64/libz.so.1", "/usr/lib64/libz.so.1",
+                                        "/lib/aarch64-linux-gnu/libz.so.1") if Path(p).is_file())
+    shutil.copy(system_lib, libs / "libcourseprobe.so")
+    library_path = os.pathsep.join([str(libs), "", "relative/lib", str(tmp_path / "course"),
+                                    str(tmp_path), "/nonexistent/lib"])
+    env = {"LD_LIBRARY_PATH": library_path, "SECRET_TOKEN": "x", "PATH": os.environ["PATH"]}
+    probe = ("import ctypes, os\n"
+             "ctypes.CDLL('libcourseprobe.so')\n"
+             "print('LOADED', os.environ['LD_LIBRARY_PATH'], sorted(os.environ))\n")
+    sandbox = grading_sandbox.Sandbox("bwrap", folder)
+    try:
+        command = sandbox.command([sys.executable, "-c", probe], env=env)
+        result = subprocess.run(command, capture_output=True, text=True, timeout=120)
+        # without the variable, the same library is not found inside
+        del env["LD_LIBRARY_PATH"]
+        without = subprocess.run(sandbox.command([sys.executable, "-c", probe], env=env),
+                                 capture_output=True, text=True, timeout=120)
+    finally:
+        sandbox.remove()
+    read_only = bound(command, "--ro-bind")
+    assert str(libs) in read_only
+    assert not [p for p in read_only if p in (str(tmp_path), str(tmp_path / "course"))]
+    assert result.returncode == 0, result.stderr
+    loaded = result.stdout.split()
+    assert loaded[:2] == ["LOADED", str(libs)], result.stdout  # only the library folder
+    assert "SECRET_TOKEN" not in result.stdout and "PATH" in result.stdout
+    assert without.returncode != 0 and "libcourseprobe.so" in without.stderr
+
+
 def test_the_refusal_says_how_to_install_or_opt_out():
     message = grading_sandbox.problem("/nonexistent/bin/bwrap")
     assert "\n" not in message

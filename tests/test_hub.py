@@ -7,6 +7,12 @@ The hub is the one `make hub` starts (tools/hub/hub.py), with one instructor and
   instructor collects and autogrades in Formgrader, grades the written answer by hand,
   releases feedback; each student fetches it and sees their own score; the instructor exports
   grades.csv from a terminal. Screenshots in test-artifacts/hub/.
+- Grading in the sandbox, as the unprivileged instructor: Formgrader's Autograde button (the
+  loop above) and `course-grade-class` (tools/hub/grade_class.py, in the isolation test) run
+  each kernel in bubblewrap, on the class environment's own Python (its libpython found
+  through LD_LIBRARY_PATH, not the system's): a submission that opens the course's source
+  notebook by its absolute path gets FileNotFoundError, and every feedback page says
+  "Graded in a sandbox".
 - Isolation, as each student (`runuser`): another student's submission cannot be listed, read,
   replaced or forged; the course directory (source/ holds the solutions) cannot be read;
   another student's feedback cannot be fetched.
@@ -33,6 +39,33 @@ SHOTS = ROOT / "test-artifacts" / "hub"
 WRITTEN = "q5_answer"
 GOOD_ESSAY = ("A ReLU unit whose pre-activation stays negative has zero gradient, so it never "
               "recovers; ELU's slope alpha*exp(z) is never zero, so the unit keeps learning.")
+SANDBOX_NOTE = "Graded in a sandbox"
+# A student's code that reads the course's source notebook (the instructor's kernel could, were
+# it not in the sandbox) and says which Python runs it.
+PEEK = ("import sys\n"
+        "try:\n"
+        "    open({path!r}).read()\n"
+        "    print('course source: readable')\n"
+        "except OSError as error:\n"
+        "    print('course source:', type(error).__name__)\n"
+        "print('kernel python:', sys.version)\n")
+
+
+def peek(hub: ClassHub, assignment: str) -> str:
+    return PEEK.format(path=str(hub.course / "source" / assignment / f"{assignment}.ipynb"))
+
+
+def class_python(hub: ClassHub) -> str:
+    """sys.version of the class environment's Python, as its users run it."""
+    result = hub.as_user(hub.instructor, f"{hub.state['env']}/bin/python", "-c",
+                         "import sys; print(sys.version)", check=True)
+    return result.stdout.strip()
+
+
+def assert_graded_in_the_sandbox(hub: ClassHub, cell, expected_python: str) -> None:
+    printed = "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream")
+    assert "course source: FileNotFoundError" in printed, printed
+    assert f"kernel python: {expected_python}" in printed, (printed, expected_python)
 
 
 @pytest.fixture(scope="module")
@@ -93,6 +126,8 @@ def work_on(student: Student, hub: ClassHub, kind: str) -> None:
     released = nbformat.read(path, as_version=4)
     index = {nbgrader_meta(c).get("grade_id"): i for i, c in enumerate(released.cells)}
     typed = answers(kind)
+    if kind == "partial":  # and tries to read the course's solutions while being graded
+        typed["elu_forward"] = peek(hub, PS1) + typed["elu_forward"]
     for grade_id, text in typed.items():
         student.write_cell(index[grade_id], text, markdown=released.cells[index[grade_id]].cell_type
                            == "markdown")
@@ -154,6 +189,10 @@ def test_a_semester_on_the_hub_in_the_browser(hub, browser):
         row = teacher.page.locator("#main-table tr", has_text=user)
         teacher.click_and_confirm(row.locator("td.autograde a"))
     teacher.shot("07-autograded")
+    # Formgrader graded in the sandbox, on the class's own Python: the late student's peek at
+    # the course's source notebook found nothing
+    graded = nbformat.read(hub.course / "autograded" / late / PS1 / f"{PS1}.ipynb", as_version=4)
+    assert_graded_in_the_sandbox(hub, cell_by_id(graded, "elu_forward"), class_python(hub))
     teacher.grade_by_hand(honest, PS1, WRITTEN, 3)
     teacher.grade_by_hand(twice, PS1, WRITTEN, 1)
     teacher.shot("08-graded-by-hand")
@@ -176,6 +215,7 @@ def test_a_semester_on_the_hub_in_the_browser(hub, browser):
         student.shot(f"10-{user}-feedback")
         total = f"{PS1} (Score: {expected[user]:.1f} / 20.0)"  # the page's header
         assert total in text, f"{user} does not see their score {total!r}"
+        assert SANDBOX_NOTE in text, f"{user}'s feedback does not say it was graded in the sandbox"
         others = [f"{PS1} (Score: {expected[u]:.1f}" for u in hub.students if expected[u] != expected[user]]
         assert not [s for s in others if s in text]
 
@@ -209,6 +249,8 @@ MARK_NOTEBOOK = ("import nbformat, sys\n"
                  "path = sys.argv[1]\n"
                  "nb = nbformat.read(path, as_version=4)\n"
                  "nb.cells.append(nbformat.v4.new_markdown_cell(sys.argv[2]))\n"
+                 "if len(sys.argv) > 3:\n"
+                 "    nb.cells.append(nbformat.v4.new_code_cell(sys.argv[3]))\n"
                  "nbformat.write(nb, path)\n")
 
 
@@ -225,7 +267,8 @@ def test_students_cannot_reach_the_course_or_each_other(hub):
     for student in (alice, bob):
         hub.nbgrader(student, "fetch_assignment", PS2)
         mark = f"written by {student}, nobody else"
-        hub.as_user(student, python, "-c", MARK_NOTEBOOK, f"{PS2}/{PS2}.ipynb", mark, check=True)
+        code = [peek(hub, PS2)] if student == bob else []  # Bob peeks while being graded
+        hub.as_user(student, python, "-c", MARK_NOTEBOOK, f"{PS2}/{PS2}.ipynb", mark, *code, check=True)
         hub.nbgrader(student, "submit", PS2)
     inbound = hub.exchange / "inbound"
     alices = next(p for p in inbound.iterdir() if p.name.startswith(f"{alice}+{PS2}+"))
@@ -260,8 +303,16 @@ def test_students_cannot_reach_the_course_or_each_other(hub):
         assert denied(hub.as_user(bob, "cat", str(path))) or denied(hub.as_user(bob, "ls", str(path))), path
     assert denied(hub.as_user(bob, "touch", str(hub.exchange / "outbound" / PS2 / "extra.txt")))
 
+    # The instructor grades the class with course-grade-class (tools/hub/grade_class.py, which
+    # make hub puts into the class environment), in the sandbox: Bob's peek found nothing.
+    graded = hub.as_user(hub.instructor, f"{hub.state['env']}/bin/course-grade-class", "--course",
+                         str(hub.course), "--workers", "1", "--assignment", PS2, "--",
+                         "--Execute.timeout=30", cwd=hub.course, check=True)
+    assert "graded 2 submissions" in graded.stdout, graded.stdout
+    bobs = nbformat.read(hub.course / "autograded" / bob / PS2 / f"{PS2}.ipynb", as_version=4)
+    assert_graded_in_the_sandbox(hub, bobs.cells[-1], class_python(hub))
+
     # Feedback: Bob gets his own page, never Alice's.
-    hub.nbgrader(hub.instructor, "autograde", PS2, "--Execute.timeout=30", cwd=hub.course)
     hub.nbgrader(hub.instructor, "generate_feedback", PS2, cwd=hub.course)
     hub.nbgrader(hub.instructor, "release_feedback", PS2, cwd=hub.course)
     assert denied(hub.as_user(bob, "ls", str(hub.exchange / "feedback")))
@@ -271,6 +322,7 @@ def test_students_cannot_reach_the_course_or_each_other(hub):
     assert len(pages) == 1, pages
     page = pages[0].read_text()
     assert f"written by {bob}" in page and f"written by {alice}" not in page
+    assert SANDBOX_NOTE in page
     hub.nbgrader(alice, "fetch_feedback", PS2)
     alices_page = next((hub.home(alice) / PS2 / "feedback").rglob("*.html")).read_text()
     assert f"written by {alice}" in alices_page

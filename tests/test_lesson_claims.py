@@ -41,7 +41,6 @@ LITERATURE = {
 
 # Claims the lessons make today without an output; emptied lesson by lesson (issue 16/18).
 UNBACKED_TODAY = {
-    ("06", "2.15"), ("07", "2.85"), ("07", "70"),
 }
 
 

@@ -1,13 +1,16 @@
 """Grading a class with several workers at once, on a real PostgreSQL gradebook.
 
 A synthetic class of 16 students x 4 assignments (64 submissions: honest, partly wrong, broken
-and hostile; tests/grading_class.py) is graded
+and hostile, among them a vandal and a spy per assignment; tests/grading_class.py) is graded
 - serially, with the course's SQLite gradebook: the reference scores;
 - by tools/hub/grade_class.py with 4 workers against PostgreSQL (Debian's server, started in a
   temporary folder and stopped by PID): every submission must have exactly one grade row, with
-  the reference's scores;
+  the reference's scores; every notebook was graded in the sandbox, the sources, releases and
+  submissions are byte for byte what they were, the vandal destroyed nothing (files or
+  database) and the spy read nothing;
 - by two graders at once, one of whose workers is killed in the middle: a rerun completes the
-  class, with no grade lost and none duplicated.
+  class, with no grade lost and none duplicated (on ps1's 16 submissions, one of every kind:
+  the collision and the kill need no more, and the whole class here would add minutes).
 Throughput (submissions per minute for 1, 2 and 4 workers) is measured by
 bench/figures_parallel_grading.py, not here.
 
@@ -17,6 +20,7 @@ The cheap checks (SQLite refuses parallel workers; the exchange hardening) run i
 from __future__ import annotations
 
 import csv
+import hashlib
 import os
 import re
 import shutil
@@ -26,8 +30,10 @@ import tempfile
 import time
 from pathlib import Path
 
+import nbformat
 import pytest
 from grading_class import class_plan, duplicates, grade_class, scores, write_class
+from grading_helpers import is_answer_cell, read_source, secret_lines
 
 from conftest import IN_CI, ROOT
 from nbgrader_helpers import copy_course, run_nbgrader
@@ -35,7 +41,8 @@ from nbgrader_helpers import copy_course, run_nbgrader
 sys.path.insert(0, str(ROOT / "tools" / "hub"))
 from postgres import Cluster  # noqa: E402
 
-ROBUSTNESS = ["ps1_perceptron_ffn", "ps2_neural_lms"]
+ROBUSTNESS = ["ps1_perceptron_ffn"]  # every kind of submission once, no runaway loop
+SANDBOX_NOTE = "Graded in a sandbox"
 
 
 def postgres_or_skip():
@@ -75,8 +82,64 @@ def course_with_class(tmp: Path, plan: dict, db_url: str | None = None) -> Path:
     if db_url:  # the gradebook on the server: generate_assignment writes the assignments there
         for name in sorted({a for a, _ in plan}):
             run_nbgrader(course, "generate_assignment", name, f"--CourseDirectory.db_url={db_url}")
-    write_class(course, plan)
+    write_class(course, plan, db_url)
     return course
+
+
+def fingerprint(*folders: Path) -> dict[str, str]:
+    """sha256 of every file under the folders, by path."""
+    return {str(path): hashlib.sha256(path.read_bytes()).hexdigest()
+            for folder in folders for path in sorted(folder.rglob("*")) if path.is_file()}
+
+
+def assert_nothing_was_lost(before: dict, after: dict, course: Path, plan: dict) -> None:
+    """Every file is byte for byte what it was, but for what the grader itself does to a
+    submission (nbgrader_plugins.repair_submission): a notebook that is not valid JSON is
+    graded as the release, the student's bytes kept beside it (.unreadable), and a renamed
+    notebook is graded under a copy with its released name."""
+    expected_new = set()
+    for (assignment, student), kind in plan.items():
+        folder = course / "submitted" / student / assignment
+        if kind == "invalid-json":
+            notebook = str(folder / f"{assignment}.ipynb")
+            assert after.pop(notebook + ".unreadable") == before[notebook], (assignment, student)
+            after[notebook] = before[notebook]  # replaced by the release: checked just above
+        if kind == "renamed":
+            expected_new.add(str(folder / f"{assignment}.ipynb"))
+    assert set(after) - set(before) == expected_new, "files appeared"
+    assert set(before) - set(after) == set(), "files vanished"
+    changed = [path for path in before if before[path] != after[path]]
+    assert not changed, f"changed by grading: {changed}"
+
+
+def first_answer_output(course: Path, student: str, assignment: str) -> str:
+    nb = nbformat.read(course / "autograded" / student / assignment / f"{assignment}.ipynb",
+                       as_version=4)
+    cell = next(c for c in nb.cells if c.cell_type == "code" and is_answer_cell(c))
+    return "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream")
+
+
+def assert_the_sandbox_held(course: Path, plan: dict) -> None:
+    """Every notebook graded in the sandbox; the vandal changed nothing, the spy read nothing."""
+    for (assignment, student), kind in plan.items():
+        graded = course / "autograded" / student / assignment / f"{assignment}.ipynb"
+        notes = nbformat.read(graded, as_version=4).metadata.get("course_grading", {}).get("notes", [])
+        assert [n for n in notes if n.startswith(SANDBOX_NOTE)], (assignment, student, kind, notes)
+        if kind not in ("vandal", "spy"):
+            continue
+        text = first_answer_output(course, student, assignment)
+        tried = [line for line in text.splitlines() if line.startswith(("VANDAL ", "SPY "))]
+        assert tried, (assignment, student, kind, text[:2000])
+        assert not [line for line in tried if " DONE " in line], (assignment, student, tried)
+        if kind == "vandal":  # it could not even see the course or the database's socket
+            assert [line for line in tried if line.startswith("VANDAL BLOCKED course ")
+                    and line.endswith("FileNotFoundError")], tried
+            assert [line for line in tried if line.startswith("VANDAL BLOCKED gradebook ")
+                    and line.endswith(("FileNotFoundError", "OperationalError"))], tried
+        else:
+            assert len(tried) == 5 and all(line.endswith("FileNotFoundError") for line in tried), tried
+            solution, hidden = secret_lines(read_source(assignment))
+            assert not [line for line in solution | hidden if line in text], assignment
 
 
 @pytest.fixture(scope="module")
@@ -98,7 +161,10 @@ def reference(plan, tmp_path_factory):
 def test_the_class_is_big_and_mixed(plan, reference):
     assert len(plan) >= 60 and len({a for a, _ in plan}) == 4
     kinds = set(plan.values())
-    assert {"honest", "wrong", "partly-wrong", "raises", "loop", "tamper", "invalid-json"} <= kinds
+    assert {"honest", "wrong", "partly-wrong", "raises", "loop", "tamper", "invalid-json", "vandal",
+            "spy"} <= kinds
+    for assignment in {a for a, _ in plan}:
+        assert {"vandal", "spy"} <= {k for (a, _), k in plan.items() if a == assignment}
     assert set(reference) == set(plan), "every submission of the serial run has a grade"
     for (assignment, student), kind in plan.items():
         total = sum(v or 0 for v in reference[(assignment, student)].values())
@@ -109,14 +175,22 @@ def test_the_class_is_big_and_mixed(plan, reference):
                   for (a, s), kind in plan.items() if a == assignment}
         assert totals["honest"] == max(totals.values()) > 0, (assignment, totals)
         assert totals["wrong"] < totals["honest"] and totals["partial"] < totals["honest"]
+        # stopped by the sandbox, the vandal and the spy lose nothing of their honest answers
+        assert totals["vandal"] == totals["spy"] == totals["honest"], (assignment, totals)
 
 
 @pytest.mark.hub
 def test_four_workers_on_postgresql_give_the_serial_scores(plan, reference, cluster, tmp_path):
     db_url = new_database(cluster, "parallel")
     course = course_with_class(tmp_path, plan, db_url)
+    kept = [course / "source", course / "release", course / "submitted"]
+    before = fingerprint(*kept)
     result = grade_class(course, 4, db_url)
     assert result.returncode == 0, result.stdout[-4000:]
+    # the vandals (one per assignment, four workers at once) destroyed nothing, the spies saw
+    # nothing: the sources, releases and every submission are as they were
+    assert_nothing_was_lost(before, fingerprint(*kept), course, plan)
+    assert_the_sandbox_held(course, plan)
     assert re.search(r"graded 64 submissions in [\d.]+ s", result.stdout), result.stdout
     workers = set(re.findall(r"worker (\d): pid \d+", result.stdout))
     assert workers == {"0", "1", "2", "3"}
@@ -167,6 +241,8 @@ def test_two_graders_at_once_and_a_killed_worker_then_a_rerun_completes(plan, re
     # Whatever the collision and the kill left, a rerun completes the class.
     rerun = grade_class(course, 2, db_url)
     assert rerun.returncode == 0, rerun.stdout[-4000:]
+    # the second grader had already graded what the kill left: nothing to do
+    assert f"grade_class: 0 of {len(subset)} submissions to grade" in rerun.stdout, rerun.stdout
     final = scores(db_url)
     assert set(final) == set(subset), "a submission was lost"
     assert {key: final[key] for key in subset} == {key: reference[key] for key in subset}

@@ -37,6 +37,7 @@ __all__ = [
     "final_states_forward",
     "final_states_backward",
     "lstm_sentence_vectors",
+    "encode_sentences",
     "init_softmax_classifier",
     "softmax_classifier_forward",
     "softmax_classifier_backward",
@@ -161,6 +162,32 @@ def lstm_sentence_vectors(x, lengths, params_fwd, params_bwd=None):
     return s, hs
 
 
+def encode_sentences(E, ids, lengths, params_fwd, params_bwd=None, batch_size=128):
+    """`lstm_sentence_vectors` of many sentences, `batch_size` at a time in order of length.
+
+    E: (V, D) the embeddings; ids (N, T), lengths (N,) as `pad_ids` returns them. Sentences of
+    similar length share a batch, so little padding is computed, and memory grows with
+    batch_size, not with N. Returns s (N, H) or (N, 2H), its rows in the order of `ids`.
+    """
+    fn = "encode_sentences"
+    ids, lengths = np.asarray(ids), np.asarray(lengths)
+    if ids.ndim != 2 or lengths.shape != (ids.shape[0],):
+        raise ValueError(f"{fn}: ids must be (N, T) and lengths (N,), got shapes {ids.shape} and "
+                         f"{lengths.shape}")
+    _validate.positive_int(fn, "batch_size", batch_size)
+    order = np.argsort(lengths, kind="stable")
+    parts = []
+    for start in range(0, len(order), batch_size):
+        rows = order[start:start + batch_size]
+        x = np.asarray(E)[ids[rows, :int(lengths[rows].max())]]      # (batch, longest, D)
+        s, _ = lstm_sentence_vectors(x, lengths[rows], params_fwd, params_bwd)
+        parts.append(s)
+    s = np.concatenate(parts)
+    out = np.empty_like(s)
+    out[order] = s
+    return out
+
+
 # --------------------------------------------------------------------------------------
 # The classifier head: softmax regression on standardised sentence vectors
 # --------------------------------------------------------------------------------------
@@ -273,17 +300,41 @@ def stratified_k_fold(labels, k=5, seed=0):
     return [(np.flatnonzero(fold_of != f), np.flatnonzero(fold_of == f)) for f in range(k)]
 
 
-def cross_validate(features, labels, k=5, seed=0, **train_kwargs):
+def _group_folds(labels, groups, k, seed):
+    """stratified_k_fold over groups (all the examples of a group share one label), as
+    (train_index, test_index) pairs of examples: a group is never split between folds."""
+    fn = "cross_validate"
+    groups = np.asarray(groups)
+    if groups.shape != labels.shape:
+        raise ValueError(f"{fn}: groups must have one entry per example, shape {labels.shape}, got "
+                         f"shape {groups.shape}")
+    names, first, group_of = np.unique(groups, return_index=True, return_inverse=True)
+    group_labels = labels[first]
+    if np.any(group_labels[group_of] != labels):
+        bad = names[group_of[np.flatnonzero(group_labels[group_of] != labels)[0]]]
+        raise ValueError(f"{fn}: every example of a group must have the same label; group {bad.item()!r} "
+                         "has two")
+    folds = stratified_k_fold(group_labels, k, seed)
+    return [(np.flatnonzero(np.isin(group_of, train)), np.flatnonzero(np.isin(group_of, test)))
+            for train, test in folds]
+
+
+def cross_validate(features, labels, k=5, seed=0, groups=None, **train_kwargs):
     """Accuracy on each held-out fold of `stratified_k_fold(labels, k, seed)`.
 
     For each fold a new head is trained (`train_softmax_classifier(**train_kwargs)`) on the
     other k − 1 folds, standardised with their statistics only. Returns (accuracies (k,),
     predictions (N,)): each sentence's predicted class from the one model that did not see it.
+
+    `groups` (N,), optional: examples that belong together (the sentences of one document,
+    which share its label) go to the same fold, so no test sentence has a sibling in training;
+    the folds are then stratified over the groups.
     """
     features, labels = _check_features_labels("cross_validate", features, labels)
     accuracies = np.empty(k)
     predictions = np.empty(len(labels), dtype=np.int64)
-    for fold, (train, test) in enumerate(stratified_k_fold(labels, k, seed)):
+    folds = stratified_k_fold(labels, k, seed) if groups is None else _group_folds(labels, groups, k, seed)
+    for fold, (train, test) in enumerate(folds):
         model, _ = train_softmax_classifier(features[train], labels[train], **train_kwargs)
         predictions[test] = classifier_probabilities(model, features[test]).argmax(axis=1)
         accuracies[fold] = np.mean(predictions[test] == labels[test])

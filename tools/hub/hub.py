@@ -6,7 +6,8 @@
 
 `up` builds, under --root (default /srv/neural-seq-models-hub):
 - env/      the class server's environment, its "image": Python from the system (every user can
-            run it), `pip install -r requirements.lock` and a non-editable `pip install .[hub]`;
+            run it), `pip install -r requirements.lock` and a non-editable `pip install .[hub]`,
+            and tools/hub/grade_class.py as the command `course-grade-class`;
 - home/     one instructor and N students, local Unix users made here (homes 0700);
             the course directory is a copy of assignments/ in the instructor's home (0700):
             students cannot read it, nor source/ with the solutions;
@@ -53,6 +54,7 @@ REPO = HERE.parents[1]
 COURSE = REPO / "assignments"
 PROXY = HERE / "node_modules" / ".bin" / "configurable-http-proxy"
 HUB_CONFIG = HERE / "jupyterhub_config.py"
+GRADE_CLASS_TOOL = "course-grade-class"  # tools/hub/grade_class.py in the class environment
 DEFAULT_ROOT = Path("/srv/neural-seq-models-hub")
 # nbgrader's front-end plugins and server extensions that only an instructor should have.
 INSTRUCTOR_ONLY_LAB = ["@jupyter/nbgrader:formgrader", "@jupyter/nbgrader:create-assignment",
@@ -276,6 +278,11 @@ def ensure_env(env: Path) -> dict:
         "@jupyterlab/apputils-extension:notification": {"fetchNews": "false", "checkForUpdates": False},
         "@jupyterlab/notebook-extension:tracker": {"windowingMode": "none"},
     }, indent=1))
+    # The instructor grades the whole class with tools/hub/grade_class.py, which the repository
+    # (closed to the class) holds: the image carries it, on every user's PATH.
+    tool = env / "bin" / GRADE_CLASS_TOOL
+    tool.write_text(f"#!{env / 'bin' / 'python'}\n" + (HERE / "grade_class.py").read_text())
+    tool.chmod(0o755)
     return variables
 
 
@@ -455,6 +462,8 @@ def up(args) -> None:
         role = "instructor (Formgrader)" if user == state["instructor"] else "student (Assignments tab)"
         print(f"  {user:<26} {password:<15} {role}")
     print(f"\nFormgrader (instructor): {state['url']}user/{state['instructor']}/formgrader")
+    print(f"Autograde the whole class (in the grading sandbox) from the instructor's terminal: "
+          f"cd {state['course_dir']} && {GRADE_CLASS_TOOL} --course . --workers 1")
     print(f"The course directory is {state['course_dir']} (the instructor's; closed to students).")
     print("The passwords are shown only now. Stop the hub and remove the users: make hub-clean\n")
 
