@@ -41,7 +41,6 @@ LITERATURE = {
 
 # Claims the lessons make today without an output; emptied lesson by lesson (issue 16/18).
 UNBACKED_TODAY = {
-    ("04", "15"),
 }
 
 

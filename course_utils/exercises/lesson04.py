@@ -6,6 +6,8 @@ hints name the equation of the lesson, never the code.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from course_utils.exercises._core import (
@@ -18,6 +20,7 @@ from course_utils.exercises._core import (
     torch_float64,
     unpack,
 )
+from course_utils.nn import rnn as _course_rnn
 
 __all__ = ["check_rnn_step_forward", "check_rnn_step_backward", "check_rnn_backward",
            "check_sample_token"]
@@ -77,7 +80,19 @@ BACKWARD_HINTS = {
 
 @exercise("rnn_step_backward", success="all five gradients match torch autograd on 3 random shapes")
 def check_rnn_step_backward(rnn_step_backward, rnn_step_forward):
+    """`rnn_step_forward` is the learner's forward pass: rnn_step_backward reads its cache."""
     rng = cases_rng("lesson04.rnn_step_backward")
+    if rnn_step_forward is _course_rnn.rnn_step_forward:
+        x, h_prev, W_e, W_h, b = _step_case(rng, 2, 3, 4)
+        _, cache = rnn_step_forward(x, h_prev, W_e, W_h, b)
+        try:  # a stub says so first
+            rnn_step_backward(np.ones((2, 4)), cache)
+        except NotImplementedError:
+            raise Wrong("not implemented yet: replace `raise NotImplementedError` with your code") from None
+        except Exception:  # noqa: BLE001 (anything else: it needs its own forward pass's cache)
+            pass
+        raise Wrong("rnn_step_forward is still the course's (yours has not passed its check): "
+                    "rnn_step_backward reads the cache of your own rnn_step_forward, so make that pass first")
     if not check_rnn_step_forward(rnn_step_forward, quiet=True):
         raise Wrong("rnn_step_forward does not pass its check yet: the backward pass needs its cache")
     for N, D, H in STEP_SHAPES:
@@ -89,15 +104,19 @@ def check_rnn_step_backward(rnn_step_backward, rnn_step_forward):
         want = _grads_torch(x, h_prev, W_e, W_h, b, dh)
         h = np.tanh(h_prev @ W_h.T + x @ W_e.T + b)
         without_tanh_grad = dh  # the mistake of skipping tanh's derivative
+        delta = dh * (1 - h**2)
+        twice = dh * (1 - np.tanh(h) ** 2)  # tanh' from tanh(h), as if h were still the pre-activation
         mistakes = {
-            "dx": {"tanh's derivative (1 − h²) is left out": without_tanh_grad @ W_e},
+            "dx": {"tanh's derivative (1 − h²) is left out": without_tanh_grad @ W_e,
+                   "tanh′ is computed from tanh(h): h is already tanh(a), so tanh′(a) = 1 − h²": twice @ W_e},
             "dh_prev": {"tanh's derivative (1 − h²) is left out": without_tanh_grad @ W_h,
                         "W_h is transposed": (dh * (1 - h**2)) @ W_h.T},
             "dW_e": {"tanh's derivative (1 − h²) is left out": without_tanh_grad.T @ x},
             "dW_h": {"tanh's derivative (1 − h²) is left out": without_tanh_grad.T @ h_prev,
                      "the product is transposed (h_prevᵀ δ instead of δᵀ h_prev)":
                          h_prev.T @ (dh * (1 - h**2))},
-            "db": {"tanh's derivative (1 − h²) is left out": dh.sum(axis=0)},
+            "db": {"tanh's derivative (1 − h²) is left out": dh.sum(axis=0),
+                   "it is averaged over the batch rows instead of summed": delta.mean(axis=0)},
         }
         for name, value, reference in zip(BACKWARD_HINTS, got, want, strict=True):
             expect_close(name, value, reference, where=f"for a batch of {N} with D = {D}, H = {H}",
@@ -132,10 +151,13 @@ def check_rnn_backward(rnn_backward, rnn_forward):
         hs, cache = unpack("rnn_forward", call("rnn_forward", rnn_forward, x, h0, W_e, W_h, b),
                            ("hs", "cache"))
         tensors = torch_float64(x, h0, W_e, W_h, b, grad=True)
-        h, outputs = tensors[1], []
+        h, outputs, pre_activations = tensors[1], [], []
         for t in range(T):
-            h = _torch_step(tensors[0][:, t], h, *tensors[2:])
+            a = h @ tensors[3].T + tensors[0][:, t] @ tensors[2].T + tensors[4]
+            a.retain_grad()  # δ^(t), for naming the mistakes below
+            h = torch.tanh(a)
             outputs.append(h)
+            pre_activations.append(a)
         torch_hs = torch.stack(outputs, dim=1)
         expect_close("rnn_forward's hs", hs, torch_hs.detach().numpy(), where=where,
                      hint="fix the forward pass first (rnn_step_forward, then the loop over t)")
@@ -145,8 +167,21 @@ def check_rnn_backward(rnn_backward, rnn_forward):
                      ("dx", "dh0", "dW_e", "dW_h", "db"))
         if T > 1:  # the classic BPTT mistake first: nothing flows back from the future
             _check_future_gradient(rnn_backward, rnn_forward, x, h0, W_e, W_h, b, where)
+        # a weight gradient overwritten at every step instead of added keeps the first step's only
+        first = pre_activations[0].grad.numpy()
+        hs_np = torch_hs.detach().numpy()
+        mistakes = {
+            "dW_e": {"each step's gradient replaced the sum (= instead of +=)": first.T @ x[:, 0],
+                     "only the last step's gradient is kept":
+                         pre_activations[-1].grad.numpy().T @ x[:, -1]},
+            "dW_h": {"each step's gradient replaced the sum (= instead of +=)": first.T @ h0,
+                     "only the last step's gradient is kept":
+                         pre_activations[-1].grad.numpy().T @ (hs_np[:, -2] if T > 1 else h0)},
+            "db": {"each step's gradient replaced the sum (= instead of +=)": first.sum(axis=0)},
+        }
         for name, value, reference in zip(BPTT_HINTS, got, want, strict=True):
-            expect_close(name, value, reference, where=where, hint=BPTT_HINTS[name])
+            expect_close(name, value, reference, where=where, hint=BPTT_HINTS[name],
+                         mistakes=mistakes.get(name) if T > 1 else None)
 
 
 def _check_future_gradient(rnn_backward, rnn_forward, x, h0, W_e, W_h, b, where):
@@ -161,35 +196,51 @@ def _check_future_gradient(rnn_backward, rnn_forward, x, h0, W_e, W_h, b, where)
                     f"input. Hint: ∂L/∂h^(t) = (its own dhs) + what step t+1 sends back through W_h")
 
 
-@exercise("sample_token", success="greedy at τ = 0, and samples follow softmax(z / τ) at τ = 0.5, 1, 2")
+SAMPLE_HINT = ("divide the logits by τ before the softmax, then draw one token from that distribution "
+               "with the rng you are given")
+
+
+@exercise("sample_token",
+          success="greedy at τ = 0, and 4,000 samples follow softmax(z / τ) at τ = 0.5, 1 and 2")
 def check_sample_token(sample_token):
+    """`sample_token(logits, temperature, rng)`: the check passes rng by name, so the course's
+    `course_utils.nn.sampling.sample` (which has top_k and top_p in between) is a valid answer."""
+    import torch
     from scipy.stats import chisquare
 
     rng = cases_rng("lesson04.sample_token")
     logits = rng.standard_normal(6) * 2.0
-    for _ in range(3):
-        token = call("sample_token", sample_token, logits, 0.0, np.random.default_rng(0))
+    for seed in range(3):
+        draw = functools.partial(sample_token, rng=np.random.default_rng(seed))
+        token = call("sample_token", draw, logits.copy(), 0.0)
         if not isinstance(token, (int, np.integer)):
             raise Wrong(f"sample_token must return one token id (an int), got {type(token).__name__}")
         if token != int(np.argmax(logits)):
             raise Wrong("at τ = 0 sample_token must return the most probable token (greedy decoding). "
                         "Hint: τ → 0 puts all of softmax(z / τ)'s mass on the largest logit")
+    runs = []
+    for _ in range(2):  # the same seed twice
+        draw = functools.partial(sample_token, rng=np.random.default_rng(7))
+        runs.append([call("sample_token", draw, logits.copy(), 1.0) for _ in range(50)])
+    if runs[0] != runs[1]:
+        raise Wrong("two runs with the same seed drew different tokens: draw with the `rng` passed in "
+                    "(not np.random's global state), so that a seed fixes the sample")
     draws = 4000
     for temperature in (0.5, 1.0, 2.0):
-        generator = np.random.default_rng(1)
-        tokens = np.array([call("sample_token", sample_token, logits, temperature, generator)
-                           for _ in range(draws)])
+        draw = functools.partial(sample_token, rng=np.random.default_rng(1))
+        tokens = np.array([call("sample_token", draw, logits.copy(), temperature) for _ in range(draws)])
         expect_shape("the sampled ids", tokens, (draws,))
-        z = logits / temperature
-        probs = np.exp(z - z.max())
-        probs /= probs.sum()
-        counts = np.bincount(tokens.astype(np.int64), minlength=len(logits))[:len(logits)]
-        if counts.sum() != draws:
-            raise Wrong(f"sample_token returned ids outside 0..{len(logits) - 1}")
+        if not np.all((tokens >= 0) & (tokens < len(logits)) & (tokens == np.round(tokens))):
+            raise Wrong(f"sample_token returned ids outside 0..{len(logits) - 1} at τ = {temperature}")
+        if len(np.unique(tokens)) == 1:
+            raise Wrong(f"at τ = {temperature} sample_token returned the same token {draws:,} times: it must "
+                        f"draw at random (only τ = 0 is greedy). Hint: {SAMPLE_HINT}")
+        probs = torch.softmax(torch_float64(logits) / temperature, dim=0).numpy()
+        counts = np.bincount(tokens.astype(np.int64), minlength=len(logits))
         p_value = chisquare(counts, probs * draws).pvalue
         if p_value < 1e-4:
             sharper = counts.max() / draws > probs.max()
             raise Wrong(f"at τ = {temperature} the samples do not follow softmax(z / τ) "
                         f"({'too peaked' if sharper else 'too flat'}: the most frequent token came "
-                        f"{counts.max() / draws:.0%} of the time). Hint: divide the logits by τ "
-                        f"before the softmax, then draw one token from that distribution")
+                        f"{counts.max() / draws:.0%} of the time, where softmax(z / τ) gives it "
+                        f"{probs.max():.0%}). Hint: {SAMPLE_HINT}")
