@@ -359,6 +359,21 @@ DASHBOARD_ACTIONS: dict[str, list[dict]] = {
         {"kind": "text", "control": "cu-sampling-prompt", "value": "The ", "expect": PR,
          "values": ["Police ", "He said "]},
     ],
+    # 04 and 06: the live graphs of the learner's own RNN and LSTM
+    "graph-rnn": [
+        {"kind": S, "control": "cu-graph-rnn-loss-step", "value": "ArrowLeft", "times": 2,
+         "expect": PR, "latency": True},
+        {"kind": S, "control": "cu-graph-rnn-end", "value": "ArrowLeft", "times": 2, "expect": PR},
+        {"kind": "text", "control": "cu-graph-rnn-unit", "value": "3", "expect": ("plot",),
+         "values": ["0", "5"]},
+    ],
+    "graph-lstm": [
+        {"kind": S, "control": "cu-graph-lstm-step", "value": "ArrowLeft", "times": 2,
+         "expect": PR, "latency": True},
+        {"kind": S, "control": "cu-graph-lstm-loss-step", "value": "ArrowLeft", "times": 1, "expect": PR},
+        {"kind": "text", "control": "cu-graph-lstm-unit", "value": "3", "expect": ("plot",),
+         "values": ["0", "5"]},
+    ],
     # 05 RNN limitations, 06 LSTM
     "gradflow": [
         {"kind": "click", "control": "cu-gradflow-clip", "expect": PR, "latency": True},
