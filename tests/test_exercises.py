@@ -151,3 +151,30 @@ def test_exercise_and_solution_link_to_each_other(lesson, name):
 
 def test_every_wrong_answer_belongs_to_an_exercise():
     assert set(WRONG_ANSWERS) <= set(EXERCISES), set(WRONG_ANSWERS) - set(EXERCISES)
+
+
+@pytest.mark.parametrize("lesson, backward, forward", [
+    ("lesson02", "ffn_backward", "ffn_forward"),
+    ("lesson03", "window_lm_backward", "window_lm_forward"),
+    ("lesson04", "rnn_step_backward", "rnn_step_forward"),
+])
+def test_a_backward_check_on_the_course_forward_says_which_exercise_comes_first(lesson, backward, forward):
+    """The backward pass reads its own forward pass's cache: checked beside the course's forward,
+    a stub still hears "not implemented", anything else hears to finish the forward pass first."""
+    import importlib
+
+    checks = importlib.import_module(f"course_utils.exercises.{lesson}")
+    course = {"lesson02": "course_utils.nn.ffn", "lesson03": "course_utils.nn.window_lm",
+              "lesson04": "course_utils.nn.rnn"}[lesson]
+    course_forward = getattr(importlib.import_module(course), forward)
+    check = getattr(checks, f"check_{backward}")
+
+    def stub(*_):
+        raise NotImplementedError
+
+    def something(*args):
+        return args[-1]
+
+    assert "not implemented yet" in check(stub, course_forward, quiet=True).message
+    message = check(something, course_forward, quiet=True).message
+    assert f"{forward} is still the course's" in message and f"your own {forward}" in message

@@ -21,7 +21,7 @@ import numpy as np
 from course_utils.checks import CheckResult
 
 __all__ = ["Wrong", "exercise", "call", "unpack", "expect_shape", "expect_close", "cases_rng",
-           "yours_or_course", "torch_float64"]
+           "needs_own_forward", "yours_or_course", "torch_float64"]
 
 
 class Wrong(Exception):
@@ -128,6 +128,20 @@ def _at(where: str) -> str:
 
 def _hint(hint: str) -> str:
     return f". Hint: {hint}" if hint else ""
+
+
+def needs_own_forward(backward_on_course_cache, forward: str, backward: str):
+    """A backward exercise checked while the forward pass is still the course's: its cache is not
+    the learner's, so the check cannot run. Say "not implemented yet" for a stub, else which
+    exercise to finish first. `backward_on_course_cache()` calls the learner's backward pass."""
+    try:
+        backward_on_course_cache()
+    except NotImplementedError:
+        raise Wrong("not implemented yet: replace `raise NotImplementedError` with your code") from None
+    except Exception:  # noqa: BLE001 (anything else: it needs its own forward pass's cache)
+        pass
+    raise Wrong(f"{forward} is still the course's (yours has not passed its check): {backward} reads "
+                f"the cache of your own {forward}, so make that pass first")
 
 
 def yours_or_course(yours, course, result: CheckResult):

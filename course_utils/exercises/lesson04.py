@@ -17,6 +17,7 @@ from course_utils.exercises._core import (
     exercise,
     expect_close,
     expect_shape,
+    needs_own_forward,
     torch_float64,
     unpack,
 )
@@ -85,14 +86,8 @@ def check_rnn_step_backward(rnn_step_backward, rnn_step_forward):
     if rnn_step_forward is _course_rnn.rnn_step_forward:
         x, h_prev, W_e, W_h, b = _step_case(rng, 2, 3, 4)
         _, cache = rnn_step_forward(x, h_prev, W_e, W_h, b)
-        try:  # a stub says so first
-            rnn_step_backward(np.ones((2, 4)), cache)
-        except NotImplementedError:
-            raise Wrong("not implemented yet: replace `raise NotImplementedError` with your code") from None
-        except Exception:  # noqa: BLE001 (anything else: it needs its own forward pass's cache)
-            pass
-        raise Wrong("rnn_step_forward is still the course's (yours has not passed its check): "
-                    "rnn_step_backward reads the cache of your own rnn_step_forward, so make that pass first")
+        needs_own_forward(lambda: rnn_step_backward(np.ones((2, 4)), cache), "rnn_step_forward",
+                          "rnn_step_backward")
     if not check_rnn_step_forward(rnn_step_forward, quiet=True):
         raise Wrong("rnn_step_forward does not pass its check yet: the backward pass needs its cache")
     for N, D, H in STEP_SHAPES:
