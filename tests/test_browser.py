@@ -15,9 +15,9 @@ Then, for every dashboard on the page (`.cu-dashboard`), in a 1400 × 1000 windo
   back from the page) with a fresh full render of the same state, made in the notebook's own
   kernel (KernelProbe): the dashboard built again from its cell's expression with no kept
   pictures and given the same control values.
-- time the dashboard's main action, from the key press or click to the new image painted:
-  median and 90th percentile, in test-artifacts/browser/latency.json (bench/figures_browser.py
-  reports the same measurement).
+- repeat the dashboard's main action a few times and check that each one paints a new image
+  (the times go to test-artifacts/browser/latency.json as a rough note; the figures are
+  bench/figures_browser.py's, with more repeats, on a quiet machine).
 
 Without Chromium the tests skip with a message, except under CI=true, where they fail.
 """
@@ -35,7 +35,6 @@ import numpy as np
 import pytest
 from browser_lab import (
     DASHBOARD_ACTIONS,
-    LATENCY_REPEATS,
     RANDOM_SEQUENCES,
     RANDOM_STEPS,
     REPLAY,
@@ -58,6 +57,7 @@ from browser_lab import (
 from conftest import ROOT
 
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
+TEST_LATENCY_REPEATS = 3
 LESSONS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 VIEWPORT = {"width": 1400, "height": 1000}   # the issue's reference: JupyterLab with its file browser open
 
@@ -338,11 +338,13 @@ def exercise_dashboard(page, lab, notebook, dashboard, name, shots, probe, seed)
                 "the kernel's last image is wrong too"
             raise AssertionError(f"{notebook}: {name}: after [{', '.join(done)}] the painted plot is not a "
                                  f"fresh render: {problem}; {transport}")
-    # 3. how long a person waits for the new picture
+    # 3. the timed action paints each time (how long a person waits is bench/figures_browser.py's
+    # figure, LATENCY_REPEATS times per dashboard; here a few repeats show that it is measurable)
     latency_action = next(a for a in spec if a.get("latency"))
-    summary = latency_summary(measure_latency(page, lab, notebook, dashboard, latency_action))
+    summary = latency_summary(measure_latency(page, lab, notebook, dashboard, latency_action,
+                                              repeats=TEST_LATENCY_REPEATS))
     if latency_action["kind"] == "click" and latency_action["control"] in REPLAY.get(name, ()):
-        clicks = clicks + [latency_action["control"]] * LATENCY_REPEATS
+        clicks = clicks + [latency_action["control"]] * TEST_LATENCY_REPEATS
     return dict(summary, action=f"{latency_action['kind']} {latency_action['control']}")
 
 
