@@ -35,6 +35,33 @@ def browser():
         instance.close()
 
 
+# A text with quotes, brackets, numbers and two lines, and small seeded LMs over its characters:
+# what the dashboards' and the text strip's tests read.
+SAMPLE_TEXT = ('The bank is on the river. "We will win (again)," he said on 12 May.\n'
+               'Prices rose 3.5 per cent. "No," she said.')
+
+
+@pytest.fixture(scope="module")
+def vocab():
+    from course_utils.data import Vocab
+
+    return Vocab.build(SAMPLE_TEXT * 3, level="char")
+
+
+@pytest.fixture(scope="module")
+def rnn(vocab):
+    from course_utils.nn.language_model import init_lm
+
+    return init_lm("rnn", len(vocab), 8, 16, seed=0)
+
+
+@pytest.fixture(scope="module")
+def lstm(vocab):
+    from course_utils.nn.language_model import init_lm
+
+    return init_lm("lstm", len(vocab), 8, 12, seed=0)
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from course_utils.data import Vocab
-from course_utils.nn.language_model import init_lm, lm_logits
+from course_utils.nn.language_model import lm_logits
 from course_utils.nn.layers import softmax
 from course_utils.widgets import hover
 from course_utils.widgets.text_strip import (
@@ -26,24 +26,7 @@ from course_utils.widgets.text_strip import (
 )
 
 from conftest import ROOT
-
-TEXT = ('The bank is on the river. "We will win (again)," he said on 12 May.\n'
-        'Prices rose 3.5 per cent. "No," she said.')
-
-
-@pytest.fixture(scope="module")
-def vocab():
-    return Vocab.build(TEXT * 3, level="char")
-
-
-@pytest.fixture(scope="module")
-def rnn(vocab):
-    return init_lm("rnn", len(vocab), 8, 16, seed=0)
-
-
-@pytest.fixture(scope="module")
-def lstm(vocab):
-    return init_lm("lstm", len(vocab), 8, 12, seed=0)
+from conftest import SAMPLE_TEXT as TEXT
 
 
 def ids_of(vocab, text):

@@ -8,9 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from course_utils.data import Vocab
 from course_utils.gradcheck import torch_recurrent
-from course_utils.nn.language_model import init_lm
 from course_utils.widgets.cell_search import (
     PATTERNS,
     cell_search,
@@ -29,25 +27,8 @@ from course_utils.widgets.gradient_flow import (
     orthogonal_factor,
 )
 
+from conftest import SAMPLE_TEXT as TEXT
 from widget_latency import find_control as find
-
-TEXT = ('The bank is on the river. "We will win (again)," he said on 12 May.\n'
-        'Prices rose 3.5 per cent. "No," she said.')
-
-
-@pytest.fixture(scope="module")
-def vocab():
-    return Vocab.build(TEXT * 3, level="char")
-
-
-@pytest.fixture(scope="module")
-def rnn(vocab):
-    return init_lm("rnn", len(vocab), 8, 16, seed=0)
-
-
-@pytest.fixture(scope="module")
-def lstm(vocab):
-    return init_lm("lstm", len(vocab), 8, 12, seed=0)
 
 
 def changes(view, control_class, value, *watched):
