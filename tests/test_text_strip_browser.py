@@ -86,7 +86,7 @@ def expected_strip():
 # Notebook 6's page starts the kernel and connects to it itself. It is ready to run cells when
 # its own kernel object is connected, has the kernel's info reply and shows the idle indicator.
 # The page is asked, not the server's REST session: Notebook 6.5's activity watcher can miss every
-# status message a kernel sends at start-up (seen in 3 of 28 runs here: the server's debug log
+# status message a kernel sends at start-up (seen in 4 of 11 runs here: the server's debug log
 # recorded no activity while the page and the kernel had exchanged kernel_info), and nothing more
 # is sent until a cell runs, so the session's execution_state stays "starting" for good.
 CLASSIC_READY = """() => {
