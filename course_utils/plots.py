@@ -490,6 +490,16 @@ def heatmap_rows(states, unit: int, rows: str = "similar", k: int = SIMILAR_ROWS
     return np.arange(np.shape(states)[1])
 
 
+def cached_heatmap_rows(cache: dict, text, states, unit: int, rows: str, k: int = SIMILAR_ROWS):
+    """`heatmap_rows`, kept in `cache` under (text, rows) for the orders that do not depend on the
+    chosen unit ("clustered" sorts every unit: a dashboard computes it once per text)."""
+    if rows == "similar":
+        return heatmap_rows(states, unit, rows, k)
+    if (text, rows) not in cache:
+        cache[(text, rows)] = heatmap_rows(states, unit, rows)
+    return cache[(text, rows)]
+
+
 def heatmap_rows_html(order, rows: str, what: str = "values") -> str:
     """A readout line naming the heatmap's units top to bottom ("similar" mode only: the other
     modes show every unit)."""

@@ -11,7 +11,9 @@ from PIL import Image
 
 from course_utils.plots import (
     Blitter,
+    cached_heatmap_rows,
     clustered_units,
+    heatmap_rows,
     nice_limits,
     place_labels,
     similar_units,
@@ -110,3 +112,24 @@ def test_nice_limits_hold_the_range_on_round_numbers():
         lo, hi = nice_limits(low, high)
         assert lo <= low and hi >= high and lo < hi
         assert float(f"{lo:.2g}") == pytest.approx(lo) and float(f"{hi:.2g}") == pytest.approx(hi)  # round
+
+
+def test_cached_heatmap_rows_keeps_the_unit_free_orders_per_text(monkeypatch):
+    """"clustered" and "index" are computed once per text and reused for every unit; "similar"
+    follows the chosen unit. Each equals heatmap_rows on the same states."""
+    import course_utils.plots as plots
+
+    rng = np.random.default_rng(0)
+    texts = {"ab": rng.standard_normal((12, 9)), "cd": rng.standard_normal((15, 9))}
+    calls = []
+    original = plots.heatmap_rows
+    monkeypatch.setattr(plots, "heatmap_rows", lambda *a, **kw: calls.append(a[2]) or original(*a, **kw))
+    cache: dict = {}
+    for text, states in texts.items():
+        for unit in (0, 4, 7):
+            for rows in ("clustered", "index", "similar"):
+                got = cached_heatmap_rows(cache, text, states, unit, rows, k=5)
+                np.testing.assert_array_equal(got, heatmap_rows(states, unit, rows, 5))
+    # Per text: "clustered" and "index" once each, "similar" once per unit.
+    assert sorted(calls) == sorted(["clustered", "index"] * 2 + ["similar"] * 6)
+    assert set(cache) == {(t, r) for t in texts for r in ("clustered", "index")}

@@ -24,8 +24,8 @@ from course_utils.plots import (
     ROW_AXIS_LABELS,
     ROW_MODES,
     SIMILAR_ROWS,
+    cached_heatmap_rows,
     fixed_width_labels,
-    heatmap_rows,
     heatmap_rows_html,
     nice_bound,
     printable_token,
@@ -162,13 +162,6 @@ def gates_view(params: dict, vocab, texts=None, unit: int = 0, rows: str = "clus
         values = {name: run[name][:, unit] for name in ("f", "i", "g", "o", "c", "h")}
         return dict(run, unit=int(unit), unit_values=values)
 
-    def rows_of(trace, text, mode):
-        if mode == "similar":
-            return heatmap_rows(trace["c"], trace["unit"], mode, k)
-        if (text, mode) not in orders:
-            orders[(text, mode)] = heatmap_rows(trace["c"], trace["unit"], mode)
-        return orders[(text, mode)]
-
     def show_text_axes(trace):
         """One column per step of a new text (the strip under the plot shows its characters)."""
         T = len(trace["tokens"])
@@ -207,7 +200,7 @@ def gates_view(params: dict, vocab, texts=None, unit: int = 0, rows: str = "clus
         if text != state["text"]:
             show_text_axes(trace)
             state["text"] = text
-        order = rows_of(trace, text, rows_menu.value)
+        order = cached_heatmap_rows(orders, text, trace["c"], trace["unit"], rows_menu.value, k)
         show_rows(trace, order)
         bound = nice_bound(1.1 * max(1.0, float(np.abs(values["c"]).max())))  # this unit's range
         ax_line.set_ylim(-min(bound, LINE_BOUND_MAX), min(bound, LINE_BOUND_MAX))

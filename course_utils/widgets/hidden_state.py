@@ -23,6 +23,7 @@ from course_utils.plots import (
     ROW_AXIS_LABELS,
     ROW_MODES,
     SIMILAR_ROWS,
+    cached_heatmap_rows,
     heatmap_rows,
     heatmap_rows_html,
     nice_bound,
@@ -157,13 +158,6 @@ def hidden_state_view(params: dict, vocab, texts=None, unit: int = 0, top_k: int
             runs[text] = dict(read_text(params, vocab, text, tokenize), vocab_tokens=vocab.tokens)
         return _select(runs[text], step, unit, top_k, rows=None)
 
-    def rows_of(data, text, mode):
-        if mode == "similar":
-            return heatmap_rows(data["hidden"], data["unit"], mode, k)
-        if (text, mode) not in orders:
-            orders[(text, mode)] = heatmap_rows(data["hidden"], data["unit"], mode)
-        return orders[(text, mode)]
-
     data = trace(text_box.value, None, unit)
     last = len(data["tokens"]) - 1
     step_slider = with_class(widgets.IntSlider(value=min(last, 10), min=0, max=last, description="step t",
@@ -240,7 +234,7 @@ def hidden_state_view(params: dict, vocab, texts=None, unit: int = 0, top_k: int
         if new_text:
             step_slider.max = len(trace(text, None, unit_slider.value)["tokens"]) - 1  # may clamp the step
         data = trace(text, step_slider.value, unit_slider.value)
-        order = rows_of(data, text, rows_menu.value)
+        order = cached_heatmap_rows(orders, text, data["hidden"], data["unit"], rows_menu.value, k)
         if new_text:
             state["text"] = text
             ax_heat.set_xlim(-0.5, len(data["tokens"]) - 0.5)
